@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SparkifyError } from '../errors.js';
+import { compileProject, type CompileResult } from '../graph/compile.js';
+import { selectNodes } from '../graph/selector.js';
+import type { ResourceType } from '../graph/types.js';
+import { loadProject, type Project } from '../project/load.js';
+import type { TargetConfig } from '../project/schema.js';
+import { resolveTarget } from '../project/targets.js';
+import { TemplateEngine, type RenderEnv } from '../template/engine.js';
+import { openWarehouse, type Warehouse } from '../warehouse/index.js';
+import type { Logger } from '../run/log.js';
+
+/** Options every command shares. */
+export interface CommonOptions {
+  projectDir?: string;
+  target?: string;
+  vars?: string;
+}
+
+export interface SelectionOptions {
+  select?: string[];
+  exclude?: string[];
+}
+
+export interface Context {
+  project: Project;
+  targetName: string;
+  target: TargetConfig;
+  vars: Record<string, unknown>;
+  /** Where the raw data is read from: an absolute directory or an s3:// URL. */
+  dataPath: string;
+  /** Where data_path was set, for errors. */
+  dataPathOrigin: string;
+  engine: TemplateEngine;
+  renderEnv: RenderEnv;
+  compiled: CompileResult;
+  targetDir: string;
+}
+
+export function parseVars(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new SparkifyError(`--vars is not valid JSON: ${(err as Error).message}`, {
+      hint: `Pass a JSON object, quoted for the shell: --vars '{"data_path": "../shared/sparkify-data"}'`,
+    });
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new SparkifyError('--vars must be a JSON object', { hint: `For example: --vars '{"data_path": "/data/sparkify"}'` });
+  }
+  return v as Record<string, unknown>;
+}
+
+export async function createContext(opts: CommonOptions): Promise<Context> {
+  const cliVars = parseVars(opts.vars);
+  const project = await loadProject(opts.projectDir ?? process.cwd());
+  const { name: targetName, config: target } = resolveTarget(project, opts.target, process.env);
+  const vars = { ...project.config.vars, ...cliVars };
+  // A relative data_path is relative to where it was written: the shell's directory for --vars, the
+  // project for project.yml.
+  const raw = vars.data_path === undefined ? undefined : String(vars.data_path);
+  const fromCli = cliVars.data_path !== undefined;
+  const base = fromCli ? process.cwd() : project.dir;
+  const dataPath = raw === undefined ? project.dir : raw.startsWith('s3://') ? raw : path.resolve(base, raw);
+  if (raw !== undefined && !raw.startsWith('s3://')) vars.data_path = dataPath;
+  const renderEnv: RenderEnv = {
+    projectName: project.config.name,
+    target: { name: targetName, type: target.type, schema: target.schema },
+    vars,
+    env: process.env,
+  };
+  const engine = await TemplateEngine.create(renderEnv, project.macros, project.dir);
+  const compiled = compileProject(project, engine, renderEnv);
+  return {
+    project,
+    targetName,
+    target,
+    vars,
+    dataPath,
+    dataPathOrigin: fromCli ? '--vars' : `${project.projectYaml.file} (vars.data_path)`,
+    engine,
+    renderEnv,
+    compiled,
+    targetDir: path.resolve(project.dir, project.config['target-path']),
+  };
+}
+
+export function select(ctx: Context, opts: SelectionOptions, resourceTypes: ResourceType[], log: Logger): Set<string> {
+  const { selected, warnings } = selectNodes(ctx.compiled.manifest, {
+    select: opts.select ?? [],
+    exclude: opts.exclude ?? [],
+    resourceTypes,
+  });
+  for (const w of warnings) log.warn(w);
+  return selected;
+}
+
+/** The raw data must exist before a load starts (a missing directory is a usage error, not a failed load). */
+export function checkDataPath(ctx: Context, selected: Set<string>): void {
+  const loads = [...selected].some((id) => ctx.compiled.manifest.nodes.get(id)?.config.materialized === 'copy');
+  if (!loads || ctx.dataPath.startsWith('s3://')) return;
+  if (!fs.existsSync(ctx.dataPath)) {
+    throw new SparkifyError(`data_path ${ctx.dataPath} does not exist (set by ${ctx.dataPathOrigin})`, {
+      hint: 'Point it at a directory with log_data/ and song_data/, e.g. --vars \'{"data_path": "../shared/sparkify-data"}\'.',
+    });
+  }
+}
+
+export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
+  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir);
+  try {
+    return await fn(wh);
+  } finally {
+    await wh.driver.close();
+  }
+}

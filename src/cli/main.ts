@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { SparkifyError, errorMessage } from '../errors.js';
+import { consoleLogger } from '../run/log.js';
+import { compileCommand, debugCommand, lsCommand, showCommand } from './inspect.js';
+import { generateCommand } from './generate.js';
+import { runCommand } from './run.js';
+
+// Exit codes (DESIGN.md): 0 success; 1 a model, load or test failed; 2 usage, project or configuration error.
+
+const log = consoleLogger();
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--project-dir <dir>', 'the project directory (default: the current directory)')
+    .option('-t, --target <name>', 'the target in project.yml to use (default: dev)')
+    .option('--vars <json>', 'variables as a JSON object, e.g. \'{"data_path": "../shared/sparkify-data"}\'');
+}
+
+function selection(cmd: Command): Command {
+  return cmd
+    .option('-s, --select <selector...>', 'what to include (dbt syntax: name, +name, name+, @name, tag:, path:, config.materialized:)')
+    .option('--exclude <selector...>', 'what to leave out (same syntax)');
+}
+
+function runFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--threads <n>', 'how many nodes to build at once').argParser((v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new CommanderError(2, 'sparkify.threads', `--threads takes a whole number ≥ 1, not '${v}'`);
+      return v;
+    }))
+    .option('--full-refresh', 'rebuild incremental models and reload staging tables from scratch')
+    .option('-x, --fail-fast', 'stop at the first failure');
+}
+
+let exitCode = 0;
+const program = new Command('sparkify')
+  .description('A dbt-style SQL modeling framework for Postgres and Redshift')
+  .version('0.1.0')
+  .showSuggestionAfterError(true)
+  .exitOverride();
+
+const act = <T extends unknown[]>(fn: (...a: T) => Promise<number>) =>
+  async (...a: T): Promise<void> => {
+    exitCode = await fn(...a);
+  };
+
+for (const name of ['run', 'test', 'build', 'seed'] as const) {
+  const what = {
+    run: 'build the selected models in dependency order',
+    test: 'run the data tests of the selection',
+    build: 'run models and seeds and test them, in DAG order; a failed test skips what depends on it',
+    seed: 'load the CSV files in seeds/ as tables',
+  }[name];
+  runFlags(selection(common(program.command(name).description(what)))).action(act((opts: Record<string, unknown>) => runCommand(name, opts, log)));
+}
+
+selection(common(program.command('compile').description('render every node\'s SQL to target/compiled/'))).action(
+  act((opts: Record<string, unknown>) => compileCommand(opts, log)),
+);
+
+selection(common(program.command('ls').alias('list').description('list what a selection means')))
+  .option('--resource-type <type...>', 'model, test, seed, source')
+  .addOption(new Option('--output <format>', 'how to print each node').choices(['selector', 'name', 'path', 'json']).default('selector'))
+  .action(act((opts: Record<string, unknown>) => lsCommand(opts, out, log)));
+
+common(program.command('show').description('run a query against the warehouse and print the rows'))
+  .option('--inline <sql>', 'SQL to run; may use {{ref "model"}}')
+  .option('-s, --select <model...>', 'show the rows of a model')
+  .addOption(new Option('--output <format>', 'table, json or csv').choices(['table', 'json', 'csv']).default('table'))
+  .option('--limit <n>', 'at most this many rows (default 10 for table, all for json and csv)')
+  .action(act((opts: Record<string, unknown>) => showCommand(opts, out, log)));
+
+common(program.command('debug').description('check the project and the connection to the target')).action(
+  act((opts: Record<string, unknown>) => debugCommand(opts, log)),
+);
+
+program
+  .command('generate')
+  .description('write deterministic sample raw data (log_data/, song_data/) in the S3 layout')
+  .option('--out <dir>', 'where to write it', 'sample-data')
+  .option('--events <n>', 'how many log events', '8000')
+  .option('--songs <n>', 'catalogue size')
+  .option('--users <n>', 'distinct users')
+  .option('--days <n>', 'days of logs')
+  .option('--seed <n>', 'random seed', '42')
+  .action(act((opts: Record<string, string | undefined>) => generateCommand(opts, log)));
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    if (err.code === 'sparkify.threads') process.stderr.write(`error: ${err.message}\n`);
+    // Commander has printed its own message; help and version are not errors.
+    process.exitCode = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code) ? 0 : 2;
+  } else if (err instanceof SparkifyError) {
+    process.stderr.write(`Error: ${err.format()}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`Error: ${errorMessage(err)}\n${err instanceof Error && process.env.SPARKIFY_DEBUG ? `${err.stack}\n` : ''}`);
+    process.exitCode = 2;
+  }
+}

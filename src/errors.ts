@@ -1,0 +1,61 @@
+import type { SourceLocation } from './graph/types.js';
+
+/**
+ * An error the user can act on. `exitCode` follows the CLI contract:
+ * 2 = usage, project or configuration error; 1 = a model, load or test failed.
+ */
+export class SparkifyError extends Error {
+  readonly exitCode: 1 | 2;
+  readonly location?: SourceLocation;
+  readonly hint?: string;
+
+  constructor(message: string, opts: { location?: SourceLocation; hint?: string; exitCode?: 1 | 2; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'SparkifyError';
+    this.exitCode = opts.exitCode ?? 2;
+    this.location = opts.location;
+    this.hint = opts.hint;
+  }
+
+  /** `file:line:column: message` then the hint on its own line. */
+  format(): string {
+    const where = this.location ? `${formatLocation(this.location)}: ` : '';
+    return `${where}${this.message}${this.hint ? `\n  ${this.hint}` : ''}`;
+  }
+}
+
+export function formatLocation(loc: SourceLocation): string {
+  return `${loc.file}:${loc.line}${loc.column > 0 ? `:${loc.column}` : ''}`;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof SparkifyError) return err.format();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Names closest to `name` by edit distance, for "did you mean" hints. */
+export function nearest(name: string, candidates: Iterable<string>, max = 3): string[] {
+  const scored: [string, number][] = [];
+  for (const c of candidates) scored.push([c, editDistance(name.toLowerCase(), c.toLowerCase())]);
+  scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
+  const limit = Math.max(2, Math.ceil(name.length / 2));
+  return scored.filter(([, d]) => d <= limit).slice(0, max).map(([c]) => c);
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  const near = nearest(name, candidates);
+  return near.length ? `Did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : '';
+}

@@ -1,0 +1,1128 @@
+/**
+ * Deterministic generator of raw Sparkify data, shaped like the production
+ * JSON-on-S3 dataset:
+ *
+ *   <outDir>/log_data/YYYY/MM/YYYY-MM-DD-events.json   newline-delimited events, one file a day
+ *   <outDir>/song_data/A/B/C/TRABC….json                 one song object a file
+ *   <outDir>/log_json_path.json                          the Redshift COPY jsonpaths file
+ *
+ * The same options always give byte-identical files: every random choice comes
+ * from one seeded PRNG (mulberry32) consumed in a fixed order, and all times are
+ * UTC. Events are produced by a discrete-event simulation (a min-heap of the
+ * sessions in progress, ordered by their next event's time), so they come out
+ * already sorted by `ts` and are streamed to disk in ~1 MB chunks: memory is
+ * bounded by the number of concurrent sessions, not by `events`.
+ *
+ * Formatting quirks of the real data are reproduced on purpose so the loader is
+ * exercised on them: log lines escape `/` as `\/`, `registration` is written as
+ * `1540991795796.0`, non-ASCII text is written as `\u00e9` escapes (log and song
+ * files alike), `userId` is a string ('' when logged out) and song files use
+ * Python's `", "` / `": "` separators with no trailing newline.
+ */
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import { SparkifyError } from '../errors.js';
+
+export interface GenerateOptions {
+  /** Created if missing; existing log_data/ and song_data/ under it are replaced. */
+  outDir: string;
+  /** Total log events (default 8000). */
+  events?: number;
+  /** Catalogue size: distinct song ids (default 120). A few songs are written twice. */
+  songs?: number;
+  /** Distinct logged-in users (default 60). */
+  users?: number;
+  /** Days of logs (default 30), one file a day. */
+  days?: number;
+  /** First day, 'YYYY-MM-DD' UTC (default '2018-11-01'). */
+  startDate?: string;
+  /** PRNG seed (default 42). */
+  seed?: number;
+}
+
+export interface GenerateSummary {
+  logFiles: number;
+  songFiles: number;
+  events: number;
+  nextSongEvents: number;
+  /** NextSong events whose (song, artist, length) equal a catalogue song's (title, artist_name, duration). */
+  matchedPlays: number;
+}
+
+/** Exactly the bytes of the production `log_json_path.json`. */
+export const LOG_JSON_PATH = `{
+    "jsonpaths": [
+        "$['artist']",
+        "$['auth']",
+        "$['firstName']",
+        "$['gender']",
+        "$['itemInSession']",
+        "$['lastName']",
+        "$['length']",
+        "$['level']",
+        "$['location']",
+        "$['method']",
+        "$['page']",
+        "$['registration']",
+        "$['sessionId']",
+        "$['song']",
+        "$['status']",
+        "$['ts']",
+        "$['userAgent']",
+        "$['userId']"
+    ]
+}
+`;
+
+const DAY = 86_400;
+const CHUNK_BYTES = 1 << 20;
+const BATCH_CHARS = 16 << 10;
+
+// ---------------------------------------------------------------------------
+// PRNG and small helpers
+
+type Rng = () => number;
+
+function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function int(rng: Rng, lo: number, hi: number): number {
+  return lo + Math.floor(rng() * (hi - lo + 1));
+}
+
+function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[Math.floor(rng() * xs.length)]!;
+}
+
+function gaussian(rng: Rng): number {
+  const u = 1 - rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+/** Geometric number of trials with the given mean (>= 1). */
+function geometric(rng: Rng, mean: number): number {
+  return 1 + Math.floor(Math.log(1 - rng()) / Math.log(1 - 1 / mean));
+}
+
+/** JSON as Python's json.dumps writes it (ensure_ascii): non-ASCII as lowercase \uXXXX. */
+function pyJson(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** A JSON string as the event logs write it: like pyJson, and `/` escaped as `\/`. */
+function logJson(s: string): string {
+  return pyJson(s).replace(/\//g, '\\/');
+}
+
+/** A decimal with 5 fractional digits whose last digit is not 0 (so it never prints as an integer). */
+function decimal5(rng: Rng, x: number): number {
+  let d = Math.round(x * 1e5);
+  if (d % 10 === 0) d += 1 + Math.floor(rng() * 9);
+  return d / 1e5;
+}
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const HEX = '0123456789ABCDEF';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+function chars(rng: Rng, alphabet: string, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[Math.floor(rng() * alphabet.length)];
+  return s;
+}
+
+function uniqueId(rng: Rng, seen: Set<string>, make: () => string): string {
+  for (;;) {
+    const id = make();
+    if (!seen.has(id)) {
+      seen.add(id);
+      return id;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary (invented; shaped like the real data, not copied from it)
+
+const TRICKY_ARTISTS = [
+  'Beyoncé',
+  'Sigur Rós',
+  'Chloé & Les Garçons',
+  "O'Donnell's Wake",
+  'Jimmy "Slim" Parker',
+  'Fire, Walk, Repeat',
+  'Night/Day Collective',
+  'Los Niños del Ñandú',
+  'Zoë & the Crème Brûlées',
+  'Mañana, Mañana',
+  'Hälsa Kör',
+  '東京 Drift',
+  'Dr. Feelgood & "The Cure-Alls"',
+  "Guns 'n' Poses",
+];
+
+const TRICKY_TITLES = [
+  "Don't Look Back",
+  '"Heroes" (Live)',
+  'Rock & Roll, Baby',
+  'Café Noir',
+  "Señorita's Lament",
+  'Déjà Vu',
+  'Naïve, Again',
+  'I Said "No"',
+  'Über Alles & Nothing',
+  '50/50',
+  'Ça Va?',
+  "Ain't It Grand",
+  'Für Elise (Remix)',
+  'Smile :)',
+  'Pt. 1 / Pt. 2',
+  "Rock 'n' Roll Über Alles",
+  'São Paulo, 4 A.M.',
+  'Ode to "Joy"',
+];
+
+const ADJ = [
+  'Golden', 'Broken', 'Electric', 'Silent', 'Velvet', 'Hollow', 'Crimson', 'Lonely', 'Wild', 'Midnight', 'Neon',
+  'Paper', 'Rusty', 'Burning', 'Frozen', 'Hidden', 'Lucky', 'Restless', 'Sweet', 'Bitter', 'Blue', 'Little',
+];
+const NOUNS = [
+  'Heart', 'River', 'Highway', 'Mirror', 'Garden', 'Ocean', 'Shadow', 'Radio', 'Window', 'Harbor', 'Engine',
+  'Summer', 'Kingdom', 'Lantern', 'Thunder', 'Satellite', 'Stranger', 'Valley', 'Parade', 'Machine', 'Letter', 'Fever',
+];
+const PLURALS = [
+  'Foxes', 'Wolves', 'Strangers', 'Pilots', 'Sparrows', 'Ghosts', 'Tigers', 'Saints', 'Drifters', 'Kings', 'Lovers',
+];
+const VERBS = ['Dancing', 'Running', 'Falling', 'Waiting', 'Driving', 'Dreaming', 'Calling', 'Hiding', 'Singing'];
+const PREPS = ['Through', 'Under', 'Across', 'Into', 'Beyond', 'Over', 'Around'];
+
+const FIRST_F = [
+  'Amelia', 'Brianna', 'Chloe', 'Delia', 'Emma', 'Fiona', 'Grace', 'Hannah', 'Isla', 'Julia', 'Kira', 'Lena',
+  'Maya', 'Nora', 'Olivia', 'Paige', 'Rosa', 'Sofia', 'Tessa', 'Valerie', 'Wren', 'Zara', 'Renée', 'Inés',
+];
+const FIRST_M = [
+  'Aaron', 'Blake', 'Caleb', 'Dylan', 'Ethan', 'Felix', 'Gavin', 'Hector', 'Isaac', 'Jonah', 'Kevin', 'Liam',
+  'Marco', 'Nathan', 'Owen', 'Peter', 'Quinn', 'Ruben', 'Simon', 'Tobias', 'Victor', 'Wesley', 'José', 'André',
+];
+const LAST = [
+  'Abbott', 'Barnes', 'Carver', 'Dalton', 'Ellison', 'Fletcher', 'Garrison', 'Holloway', 'Irving', 'Jennings',
+  'Keller', 'Lawson', 'Mercer', 'Norris', 'Ortega', 'Prescott', 'Quintero', 'Reyes', 'Sandoval', 'Thornton',
+  'Underwood', 'Vance', 'Whitaker', 'Yates', "O'Brien", 'Muñoz', 'Nguyen', 'Kowalski',
+];
+/** US metropolitan areas as the event logs name them ('City-City, ST'). */
+const METROS = [
+  'Austin-Round Rock, TX',
+  'Boise City, ID',
+  'Boston-Cambridge-Newton, MA-NH',
+  'Charlotte-Concord-Gastonia, NC-SC',
+  'Cleveland-Elyria, OH',
+  'Denver-Aurora-Lakewood, CO',
+  'Des Moines-West Des Moines, IA',
+  'Houston-The Woodlands-Sugar Land, TX',
+  'Kansas City, MO-KS',
+  'Las Vegas-Henderson-Paradise, NV',
+  'Louisville/Jefferson County, KY-IN',
+  'Miami-Fort Lauderdale-West Palm Beach, FL',
+  'Minneapolis-St. Paul-Bloomington, MN-WI',
+  'Nashville-Davidson--Murfreesboro--Franklin, TN',
+  'New York-Newark-Jersey City, NY-NJ-PA',
+  'Philadelphia-Camden-Wilmington, PA-NJ-DE-MD',
+  'Pittsburgh, PA',
+  'Raleigh, NC',
+  'Sacramento--Roseville--Arden-Arcade, CA',
+  'Salt Lake City, UT',
+  'San Diego-Carlsbad, CA',
+  'Seattle-Tacoma-Bellevue, WA',
+  'Spokane-Spokane Valley, WA',
+  'Tampa-St. Petersburg-Clearwater, FL',
+  'Tucson, AZ',
+];
+/** Free-text artist locations as the song files have them. */
+const ARTIST_PLACES = [
+  'Austin, TX', 'Bristol, England', 'Chicago, IL', 'Detroit, MI', 'Dublin, Ireland', 'Glasgow, Scotland',
+  'Kingston, Jamaica', 'Lagos, Nigeria', 'London, England', 'Los Angeles, CA', 'Manchester, England', 'Memphis, TN',
+  'Montréal, Québec, Canada', 'Nashville, TN', 'New Orleans, LA', 'New York, NY', 'Oslo, Norway', 'Paris, France',
+  'Reykjavík, Iceland', 'São Paulo, Brazil', 'Seattle, WA', 'Stockholm, Sweden', 'Tokyo, Japan', 'Toronto, Ontario, Canada',
+  'California - SF', 'Texas', 'UK', 'Brooklyn',
+];
+const PLACE_COORDS: readonly [number, number][] = [
+  [30.26715, -97.74306], [51.45, -2.58333], [41.88415, -87.63241], [42.33168, -83.04792], [53.34376, -6.24953],
+  [55.8578, -4.24251], [18.01639, -76.79389], [6.45306, 3.39583], [51.50632, -0.12714], [34.05349, -118.24532],
+  [53.4796, -2.24881], [35.14968, -90.04892], [45.51228, -73.55439], [36.16778, -86.77836], [29.95369, -90.07771],
+  [40.71455, -74.00712], [59.91228, 10.74998], [48.85694, 2.34146], [64.13548, -21.89541], [-23.56287, -46.65468],
+  [47.60356, -122.32944], [59.33217, 18.06243], [35.68501, 139.75136], [43.64856, -79.38533], [37.77916, -122.42005],
+  [31.1689, -100.07715], [54.31407, -2.23001], [40.65507, -73.94888],
+];
+
+/** Browser user agents; like the real data, the value itself is wrapped in double quotes. */
+const USER_AGENTS = [
+  'Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/36.0.1985.143 Safari/537.36',
+  'Mozilla/5.0 (Windows NT 6.3; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/36.0.1985.125 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/36.0.1985.143 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.77.4 (KHTML, like Gecko) Version/7.0.5 Safari/537.77.4',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.9; rv:31.0) Gecko/20100101 Firefox/31.0',
+  'Mozilla/5.0 (Windows NT 6.1; WOW64; rv:31.0) Gecko/20100101 Firefox/31.0',
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Ubuntu Chromium/36.0.1985.125 Chrome/36.0.1985.125 Safari/537.36',
+  'Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; WOW64; Trident/6.0)',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 (KHTML, like Gecko) Version/7.0 Mobile/11D257 Safari/9537.53',
+  'Mozilla/5.0 (iPad; CPU OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 (KHTML, like Gecko) Version/7.0 Mobile/11D257 Safari/9537.53',
+  'Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko',
+];
+
+// ---------------------------------------------------------------------------
+// Pages
+
+interface Page {
+  name: string;
+  method: 'GET' | 'PUT';
+  status: number;
+  /** `<method>","page":"<name>"` — the fixed middle of a log line. */
+  frag: string;
+  statusStr: string;
+}
+
+function page(name: string, method: 'GET' | 'PUT', status: number): Page {
+  return { name, method, status, frag: `${method}","page":${logJson(name)}`, statusStr: String(status) };
+}
+
+const P = {
+  NextSong: page('NextSong', 'PUT', 200),
+  Home: page('Home', 'GET', 200),
+  Login: page('Login', 'PUT', 307),
+  Logout: page('Logout', 'PUT', 307),
+  Settings: page('Settings', 'GET', 200),
+  SaveSettings: page('Save Settings', 'PUT', 307),
+  Help: page('Help', 'GET', 200),
+  About: page('About', 'GET', 200),
+  Upgrade: page('Upgrade', 'GET', 200),
+  SubmitUpgrade: page('Submit Upgrade', 'PUT', 307),
+  Downgrade: page('Downgrade', 'GET', 200),
+  SubmitDowngrade: page('Submit Downgrade', 'PUT', 307),
+  Error: page('Error', 'GET', 404),
+  RollAdvert: page('Roll Advert', 'GET', 200),
+  ThumbsUp: page('Thumbs Up', 'PUT', 307),
+  ThumbsDown: page('Thumbs Down', 'PUT', 307),
+  AddToPlaylist: page('Add to Playlist', 'PUT', 200),
+  AddFriend: page('Add Friend', 'PUT', 307),
+} as const;
+
+/** Every page the generator writes, with its method and status. */
+export const PAGES: readonly { name: string; method: 'GET' | 'PUT'; status: number }[] = Object.values(P).map(
+  ({ name, method, status }) => ({ name, method, status }),
+);
+
+interface WeightTable {
+  pages: Page[];
+  cum: Float64Array;
+}
+
+function table(entries: [Page, number][]): WeightTable {
+  const cum = new Float64Array(entries.length);
+  let total = 0;
+  entries.forEach(([, w], i) => {
+    total += w;
+    cum[i] = total;
+  });
+  for (let i = 0; i < cum.length; i++) cum[i]! /= total;
+  return { pages: entries.map(([p]) => p), cum };
+}
+
+function draw(rng: Rng, t: WeightTable): Page {
+  const r = rng();
+  const cum = t.cum;
+  let i = 0;
+  while (i < cum.length - 1 && r >= cum[i]!) i++;
+  return t.pages[i]!;
+}
+
+const COMMON: [Page, number][] = [
+  [P.NextSong, 0.845],
+  [P.Home, 0.042],
+  [P.ThumbsUp, 0.022],
+  [P.AddToPlaylist, 0.011],
+  [P.Logout, 0.011],
+  [P.AddFriend, 0.007],
+  [P.Settings, 0.006],
+  [P.ThumbsDown, 0.005],
+  [P.Help, 0.005],
+  [P.About, 0.003],
+  [P.Error, 0.0012],
+];
+const LOGGED_IN_FREE = table([...COMMON, [P.RollAdvert, 0.02], [P.Upgrade, 0.005]]);
+const LOGGED_IN_PAID = table([...COMMON, [P.Downgrade, 0.008]]);
+const LOGGED_OUT = table([
+  [P.Home, 0.55],
+  [P.Login, 0.3],
+  [P.About, 0.09],
+  [P.Help, 0.06],
+]);
+const ANONYMOUS = table([
+  [P.Home, 0.7],
+  [P.About, 0.18],
+  [P.Help, 0.12],
+]);
+
+// ---------------------------------------------------------------------------
+// Catalogue
+
+interface Artist {
+  id: string;
+  name: string;
+  lat: number | null;
+  lon: number | null;
+  location: string;
+}
+
+interface CatalogueSong {
+  id: string;
+  title: string;
+  artist: Artist;
+  duration: number;
+  year: number;
+  trackIds: string[];
+}
+
+/** A song as a NextSong event writes it: pre-escaped fragments. */
+interface Playable {
+  artistJ: string;
+  songJ: string;
+  lengthStr: string;
+  length: number;
+}
+
+interface CatalogueOut {
+  songs: CatalogueSong[];
+  /** Exact matches, parallel to `songs`. */
+  exact: Playable[];
+  /** Same title and artist, different length (two variants a song). */
+  near: Playable[][];
+  /** Songs (or artists) not in the catalogue. */
+  pool: Playable[];
+}
+
+function songKey(title: string, artist: string): string {
+  return title + '\u0000' + artist;
+}
+
+function makeTitle(rng: Rng, trickyRate: number): string {
+  if (rng() < trickyRate) return pick(rng, TRICKY_TITLES);
+  switch (Math.floor(rng() * 6)) {
+    case 0:
+      return `${pick(rng, ADJ)} ${pick(rng, NOUNS)}`;
+    case 1:
+      return `${pick(rng, VERBS)} ${pick(rng, PREPS)} the ${pick(rng, NOUNS)}`;
+    case 2:
+      return `The ${pick(rng, NOUNS)} of ${pick(rng, ADJ)} ${pick(rng, NOUNS)}s`;
+    case 3:
+      return `${pick(rng, NOUNS)} ${pick(rng, NOUNS)}`;
+    case 4:
+      return `${pick(rng, ADJ)} ${pick(rng, NOUNS)} (${pick(rng, ['Remix', 'Live', 'Acoustic', 'Demo', 'Radio Edit'])})`;
+    default:
+      return `${pick(rng, VERBS)} in the ${pick(rng, ADJ)} ${pick(rng, NOUNS)}`;
+  }
+}
+
+function makeArtistName(rng: Rng): string {
+  switch (Math.floor(rng() * 6)) {
+    case 0:
+      return `The ${pick(rng, ADJ)} ${pick(rng, PLURALS)}`;
+    case 1:
+      return `${pick(rng, [...FIRST_F, ...FIRST_M])} ${pick(rng, LAST)}`;
+    case 2:
+      return `${pick(rng, [...FIRST_F, ...FIRST_M])} ${pick(rng, LAST)} & The ${pick(rng, PLURALS)}`;
+    case 3:
+      return `DJ ${pick(rng, NOUNS)}`;
+    case 4:
+      return `${pick(rng, ADJ)} ${pick(rng, NOUNS)}`;
+    default:
+      return `${pick(rng, NOUNS)} ${pick(rng, PLURALS)}`;
+  }
+}
+
+function uniqueName(rng: Rng, seen: Set<string>, make: () => string): string {
+  for (let attempt = 0; ; attempt++) {
+    let name = make();
+    if (attempt > 20) name += ` ${attempt}`; // vocabulary exhausted: disambiguate
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+  }
+}
+
+function durationOf(rng: Rng): number {
+  const x = Math.exp(Math.log(235) + 0.38 * gaussian(rng));
+  return decimal5(rng, Math.min(1500, Math.max(25, x)));
+}
+
+function playable(title: string, artist: string, length: number): Playable {
+  return { artistJ: logJson(artist), songJ: logJson(title), lengthStr: String(length), length };
+}
+
+function buildCatalogue(rng: Rng, nSongs: number, nEvents: number): CatalogueOut {
+  const artistIds = new Set<string>();
+  const songIds = new Set<string>();
+  const trackIds = new Set<string>();
+  const names = new Set<string>();
+
+  // Artists: fewer than songs, the first few with awkward names.
+  const nArtists = Math.max(1, Math.min(nSongs, Math.round(nSongs * 0.55)));
+  const nTricky = Math.min(TRICKY_ARTISTS.length, Math.ceil(nArtists * 0.3));
+  const artists: Artist[] = [];
+  for (let i = 0; i < nArtists; i++) {
+    const name = i < nTricky ? TRICKY_ARTISTS[i]! : uniqueName(rng, names, () => makeArtistName(rng));
+    names.add(name);
+    const id = uniqueId(rng, artistIds, () => 'AR' + chars(rng, ALNUM, 5) + '1187' + pick(rng, ['B', 'F']) + chars(rng, HEX, 6));
+    let lat: number | null = null;
+    let lon: number | null = null;
+    let location = '';
+    const placeIdx = Math.floor(rng() * ARTIST_PLACES.length);
+    const r = rng();
+    if (r < 0.45) {
+      const [la, lo] = PLACE_COORDS[placeIdx]!;
+      lat = la;
+      lon = lo;
+      location = ARTIST_PLACES[placeIdx]!;
+    } else if (r < 0.75) {
+      location = ARTIST_PLACES[placeIdx]!;
+    } // else: null coordinates and '' location
+    artists.push({ id, name, lat, lon, location });
+  }
+
+  // Songs: every artist gets one, the rest go mostly to the first artists.
+  const keys = new Set<string>();
+  const songs: CatalogueSong[] = [];
+  for (let i = 0; i < nSongs; i++) {
+    const artist = i < nArtists ? artists[i]! : artists[Math.floor(nArtists * rng() ** 2)]!;
+    let title = '';
+    for (let attempt = 0; ; attempt++) {
+      title = makeTitle(rng, 0.22);
+      if (attempt > 20) title += ` (Take ${attempt})`;
+      if (!keys.has(songKey(title, artist.name))) break;
+    }
+    keys.add(songKey(title, artist.name));
+    const id = uniqueId(rng, songIds, () => 'SO' + chars(rng, UPPER, 5) + '12A' + pick(rng, ['B', '8']) + 'C' + chars(rng, HEX, 6));
+    const year = rng() < 0.45 ? 0 : int(rng, 1956, 2010);
+    songs.push({ id, title, artist, duration: durationOf(rng), year, trackIds: [] });
+  }
+
+  // Track files: one a song, plus a second file for a few songs (same content).
+  const newTrack = () =>
+    uniqueId(rng, trackIds, () => 'TRA' + chars(rng, 'ABC', 2) + chars(rng, UPPER, 2) + '128F' + chars(rng, HEX, 7));
+  for (const s of songs) s.trackIds.push(newTrack());
+  const nDup = nSongs >= 10 ? Math.max(2, Math.round(nSongs * 0.03)) : nSongs >= 2 ? 1 : 0;
+  const dupIdx = new Set<number>();
+  while (dupIdx.size < nDup) dupIdx.add(Math.floor(rng() * nSongs));
+  for (const i of [...dupIdx].sort((a, b) => a - b)) songs[i]!.trackIds.push(newTrack());
+
+  const exact = songs.map((s) => playable(s.title, s.artist.name, s.duration));
+  const near = songs.map((s) =>
+    [0, 1].map(() => {
+      const delta = (rng() < 0.5 ? -1 : 1) * (0.5 + rng() * 25);
+      // |delta| >= 0.5, so the rounded length can never equal the catalogue duration.
+      const len = decimal5(rng, s.duration + delta > 10 ? s.duration + delta : s.duration + Math.abs(delta));
+      return playable(s.title, s.artist.name, len);
+    }),
+  );
+
+  // Songs that are not in the catalogue: mostly other artists, some catalogue artists' other songs.
+  const poolSize = Math.max(200, Math.min(20_000, Math.round(nEvents / 10)));
+  const poolArtists: string[] = [];
+  const nPoolArtists = Math.max(20, Math.round(poolSize / 3));
+  for (let i = 0; i < nPoolArtists; i++) poolArtists.push(uniqueName(rng, names, () => makeArtistName(rng)));
+  const pool: Playable[] = [];
+  const poolKeys = new Set<string>();
+  for (let i = 0; i < poolSize; i++) {
+    const artist = rng() < 0.1 ? artists[Math.floor(rng() * nArtists)]!.name : poolArtists[Math.floor(nPoolArtists * rng() ** 1.5)]!;
+    let title = '';
+    for (let attempt = 0; ; attempt++) {
+      title = makeTitle(rng, 0.08);
+      if (attempt > 10) title += ` (Version ${attempt})`;
+      const k = songKey(title, artist);
+      if (!keys.has(k) && !poolKeys.has(k)) {
+        poolKeys.add(k);
+        break;
+      }
+    }
+    pool.push(playable(title, artist, durationOf(rng)));
+  }
+  return { songs, exact, near, pool };
+}
+
+function songFileContent(s: CatalogueSong): string {
+  const num = (x: number | null) => (x === null ? 'null' : String(x));
+  return (
+    `{"num_songs": 1, "artist_id": ${pyJson(s.artist.id)}, "artist_latitude": ${num(s.artist.lat)}, ` +
+    `"artist_longitude": ${num(s.artist.lon)}, "artist_location": ${pyJson(s.artist.location)}, ` +
+    `"artist_name": ${pyJson(s.artist.name)}, "song_id": ${pyJson(s.id)}, "title": ${pyJson(s.title)}, ` +
+    `"duration": ${String(s.duration)}, "year": ${s.year}}`
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Users and sessions
+
+/** The fixed pieces of a log line that depend on who is (or is not) logged in. */
+interface Identity {
+  /** `,"auth":…,"firstName":…,"gender":…,"itemInSession":` */
+  a: string;
+  /** `,"lastName":…,"length":` */
+  b: string;
+  /** `","location":…,"method":"` */
+  c: string;
+  /** `,"registration":…,"sessionId":` */
+  d: string;
+  /** `,"userAgent":…,"userId":…}\n` */
+  e: string;
+}
+
+interface User {
+  id: string;
+  ident: Identity;
+  level: 'free' | 'paid';
+  /** Second at or after which the user upgrades/downgrades (Infinity: never). */
+  changeAt: number;
+  changed: boolean;
+  active: number;
+  seen: boolean;
+}
+
+const LOGGED_OUT_IDENT: Identity = {
+  a: ',"auth":"Logged Out","firstName":null,"gender":null,"itemInSession":',
+  b: ',"lastName":null,"length":',
+  c: '","location":null,"method":"',
+  d: ',"registration":null,"sessionId":',
+  e: ',"userAgent":null,"userId":""}\n',
+};
+
+function buildUsers(rng: Rng, n: number, startSec: number, endSec: number, msOffset: number): { users: User[]; cumWeight: Float64Array } {
+  // Distinct numeric ids, not contiguous.
+  const idSpace = Math.max(n, Math.ceil(n * 1.7) + 5);
+  const ids = Array.from({ length: idSpace }, (_, i) => i + 2);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  const users: User[] = [];
+  const weights: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = String(ids[i]);
+    const female = rng() < 0.55;
+    const first = pick(rng, female ? FIRST_F : FIRST_M);
+    const last = pick(rng, LAST);
+    const registration = (startSec - int(rng, DAY / 2, 90 * DAY)) * 1000 + msOffset;
+    const ident: Identity = {
+      a: `,"auth":"Logged In","firstName":${logJson(first)},"gender":"${female ? 'F' : 'M'}","itemInSession":`,
+      b: `,"lastName":${logJson(last)},"length":`,
+      c: `","location":${logJson(pick(rng, METROS))},"method":"`,
+      d: `,"registration":${registration}.0,"sessionId":`,
+      e: `,"userAgent":${logJson('"' + pick(rng, USER_AGENTS) + '"')},"userId":${logJson(id)}}\n`,
+    };
+    users.push({ id, ident, level: rng() < 0.35 ? 'free' : 'paid', changeAt: Infinity, changed: false, active: 0, seen: false });
+    weights.push(Math.exp(1.1 * gaussian(rng))); // a few heavy listeners, a long tail
+  }
+
+  // Level changes: several upgrades, a few downgrades, among the more active
+  // half of the users (so they are sure to have sessions after the change).
+  const byActivity = users.map((_, i) => i).sort((x, y) => weights[y]! - weights[x]! || x - y);
+  const candidates = byActivity.slice(0, Math.max(1, Math.ceil(n / 2)));
+  for (let i = candidates.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+  }
+  const nUp = n >= 5 ? Math.max(1, Math.round(n * 0.15)) : Math.min(1, candidates.length);
+  const nDown = n >= 5 ? Math.max(1, Math.round(n * 0.05)) : 0;
+  const span = endSec - startSec;
+  candidates.slice(0, nUp + nDown).forEach((ui, k) => {
+    const u = users[ui]!;
+    u.level = k < nUp ? 'free' : 'paid';
+    u.changeAt = startSec + Math.floor(span * (0.1 + 0.45 * rng()));
+  });
+
+  const cumWeight = new Float64Array(n);
+  let total = 0;
+  weights.forEach((w, i) => {
+    total += w;
+    cumWeight[i] = total;
+  });
+  for (let i = 0; i < n; i++) cumWeight[i]! /= total;
+  return { users, cumWeight };
+}
+
+interface Session {
+  seq: number;
+  sid: string;
+  /** null: a visitor who never logs in. */
+  user: User | null;
+  /** Second of the next event. */
+  sec: number;
+  item: number;
+  remaining: number;
+  loggedIn: boolean;
+  /** Pages that must come next (e.g. Submit Upgrade after Upgrade). */
+  queue: Page[];
+}
+
+/** Min-heap of sessions by (sec, seq): the session whose next event comes first is on top. */
+class SessionHeap {
+  private a: Session[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): Session | undefined {
+    return this.a[0];
+  }
+  push(s: Session): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(s);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const q = a[p]!;
+      if (q.sec < s.sec || (q.sec === s.sec && q.seq < s.seq)) break;
+      a[i] = q;
+      i = p;
+    }
+    a[i] = s;
+  }
+  /** Remove the top session. */
+  pop(): void {
+    const last = this.a.pop();
+    if (last !== undefined && this.a.length > 0) this.siftDown(last);
+  }
+  /** The top session's key grew: move it down to its place. */
+  topChanged(): void {
+    if (this.a.length > 0) this.siftDown(this.a[0]!);
+  }
+  private siftDown(s: Session): void {
+    const a = this.a;
+    const n = a.length;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let x = a[c]!;
+      if (c + 1 < n) {
+        const y = a[c + 1]!;
+        if (y.sec < x.sec || (y.sec === x.sec && y.seq < x.seq)) {
+          c++;
+          x = y;
+        }
+      }
+      if (s.sec < x.sec || (s.sec === x.sec && s.seq < x.seq)) break;
+      a[i] = x;
+      i = c;
+    }
+    a[i] = s;
+  }
+}
+
+/**
+ * Writes a file through two 1 MB buffers: one is filled while the other is
+ * being written. Before a buffer is reused its write must have completed, so
+ * at most one write is in flight (the backpressure) and memory stays at 2 MB.
+ */
+class ChunkWriter {
+  private readonly bufs = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  private cur = 0;
+  /** The buffer being filled, and how much of it is. */
+  buf: Buffer = this.bufs[0]!;
+  pos = 0;
+  private fh: FileHandle | null = null;
+  private inFlight: Promise<void> | null = null;
+  private error: unknown = null;
+
+  async open(file: string): Promise<void> {
+    this.fh = await fsp.open(file, 'w');
+  }
+
+  /** Start writing the filled buffer and switch to the other one. */
+  async flush(): Promise<void> {
+    await this.settle();
+    if (this.pos === 0 || this.fh === null) return;
+    this.inFlight = writeAll(this.fh, this.buf, this.pos).catch((e: unknown) => {
+      this.error = e;
+    });
+    this.cur ^= 1;
+    this.buf = this.bufs[this.cur]!;
+    this.pos = 0;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    if (fh === null) return;
+    try {
+      await this.flush();
+      await this.settle();
+    } finally {
+      this.fh = null;
+      this.pos = 0;
+      await this.inFlight; // never rejects: errors are kept in this.error
+      this.inFlight = null;
+      await fh.close();
+    }
+  }
+
+  private async settle(): Promise<void> {
+    if (this.inFlight !== null) {
+      await this.inFlight;
+      this.inFlight = null;
+    }
+    if (this.error !== null) {
+      const e = this.error;
+      this.error = null;
+      throw e;
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, length: number): Promise<void> {
+  let off = 0;
+  while (off < length) {
+    const { bytesWritten } = await fh.write(buf, off, length - off);
+    off += bytesWritten;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+function dayPath(outDir: string, startSec: number, day: number): { dir: string; file: string } {
+  const iso = new Date((startSec + day * DAY) * 1000).toISOString().slice(0, 10);
+  const dir = path.join(outDir, 'log_data', iso.slice(0, 4), iso.slice(5, 7));
+  return { dir, file: path.join(dir, `${iso}-events.json`) };
+}
+
+function checkInt(name: string, v: number, min: number): number {
+  if (!Number.isSafeInteger(v) || v < min) {
+    throw new SparkifyError(`generate: '${name}' must be an integer >= ${min}, got ${v}`);
+  }
+  return v;
+}
+
+function parseStart(s: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (!m || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== s) {
+    throw new SparkifyError(`generate: 'startDate' must be a date 'YYYY-MM-DD', got '${s}'`);
+  }
+  return ms / 1000;
+}
+
+// ---------------------------------------------------------------------------
+
+export async function generateSample(opts: GenerateOptions): Promise<GenerateSummary> {
+  const events = checkInt('events', opts.events ?? 8000, 0);
+  const nSongs = checkInt('songs', opts.songs ?? 120, 1);
+  const nUsers = checkInt('users', opts.users ?? 60, 1);
+  const days = checkInt('days', opts.days ?? 30, 1);
+  const seed = checkInt('seed', opts.seed ?? 42, -(2 ** 53));
+  const startSec = parseStart(opts.startDate ?? '2018-11-01');
+  const endSec = startSec + days * DAY;
+  const outDir = path.resolve(opts.outDir);
+
+  const rng = mulberry32(seed ^ 0x5eed5a1e);
+  const msOffset = int(rng, 1, 999); // every ts ends in the same milliseconds, as in the real data
+
+  // ---- catalogue -----------------------------------------------------------
+  const cat = buildCatalogue(rng, nSongs, events);
+  await fsp.mkdir(outDir, { recursive: true });
+  await fsp.rm(path.join(outDir, 'log_data'), { recursive: true, force: true });
+  await fsp.rm(path.join(outDir, 'song_data'), { recursive: true, force: true });
+  await fsp.writeFile(path.join(outDir, 'log_json_path.json'), LOG_JSON_PATH);
+  let songFiles = 0;
+  const madeDirs = new Set<string>();
+  for (const s of cat.songs) {
+    const content = songFileContent(s);
+    for (const tr of s.trackIds) {
+      const dir = path.join(outDir, 'song_data', tr[2]!, tr[3]!, tr[4]!);
+      if (!madeDirs.has(dir)) {
+        await fsp.mkdir(dir, { recursive: true });
+        madeDirs.add(dir);
+      }
+      await fsp.writeFile(path.join(dir, `${tr}.json`), content);
+      songFiles++;
+    }
+  }
+
+  // ---- users ---------------------------------------------------------------
+  const { users, cumWeight } = buildUsers(rng, nUsers, startSec, endSec, msOffset);
+  // Users are picked by activity weight, but early on some sessions go to users
+  // not seen yet, so that every user shows up in the logs.
+  let introNext = 0;
+  const pickUser = (exclude: User | null): User | null => {
+    if (introNext < nUsers && rng() < 0.3) {
+      while (introNext < nUsers && users[introNext]!.seen) introNext++;
+      const u = users[introNext];
+      if (u !== undefined && u !== exclude && u.active === 0) return u;
+    }
+    let fallback: User | null = null;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const r = rng();
+      let lo = 0;
+      let hi = nUsers - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (r < cumWeight[mid]!) hi = mid;
+        else lo = mid + 1;
+      }
+      const u = users[lo]!;
+      if (u === exclude) continue;
+      if (u.active === 0) return u;
+      fallback ??= u; // everyone busy (huge event counts, few users): overlapping sessions
+    }
+    return fallback;
+  };
+
+  // ---- simulation ----------------------------------------------------------
+  const catSize = cat.exact.length;
+  const poolSize = cat.pool.length;
+  const heap = new SessionHeap();
+  let seq = 0;
+  let nextSid = 1 + int(rng, 0, 20);
+  let quotaLeft = events;
+  const MEAN_LEN = 9.5;
+  const arrivalEnd = endSec - Math.min(7200, DAY / 4); // quiet last two hours: sessions wind down
+
+  const sessionLength = (): number => {
+    const n = rng() < 0.85 ? geometric(rng, 6) : geometric(rng, 30);
+    return Math.min(n, 200);
+  };
+
+  /** Start a session at `sec`; returns it (already in the heap) or null when the quota is spent. */
+  const spawn = (sec: number, opts2: { twinOf?: User } = {}): Session | null => {
+    if (quotaLeft <= 0) return null;
+    const twin = opts2.twinOf !== undefined;
+    const anonymous = !twin && rng() < 0.02;
+    // Sessions never run past the end of the period (one event a second at worst).
+    const n = Math.min(anonymous ? int(rng, 1, 3) : sessionLength(), quotaLeft, endSec - sec);
+    const user = anonymous ? null : pickUser(opts2.twinOf ?? null);
+    if (!anonymous && user === null) return null; // a twin with a single user
+    quotaLeft -= n;
+    const s: Session = {
+      seq: seq++,
+      sid: String(nextSid),
+      user,
+      sec,
+      item: 0,
+      remaining: n,
+      loggedIn: !anonymous,
+      queue: [],
+    };
+    nextSid += rng() < 0.15 ? 2 : 1;
+    if (user) {
+      user.active++;
+      user.seen = true;
+      if (twin) s.queue.push(P.NextSong);
+      else if (n >= 3 && rng() < 0.08) {
+        // Arrives logged out, then logs in.
+        s.loggedIn = false;
+        if (rng() < 0.6) s.queue.push(P.Home);
+        s.queue.push(P.Login);
+      }
+    }
+    heap.push(s);
+    return s;
+  };
+
+  // Arrival rate follows the time of day (quiet at night, busy in the evening, UTC).
+  const diurnal = (sec: number): number => {
+    const h = ((sec - startSec) % DAY) / 3600;
+    return 1 + 0.55 * Math.cos((2 * Math.PI * (h - 20)) / 24);
+  };
+  let nextArrival = startSec + int(rng, 0, 120);
+  const scheduleNext = () => {
+    const sessionsLeft = Math.max(1, quotaLeft / MEAN_LEN);
+    const base = Math.max(0, arrivalEnd - nextArrival) / sessionsLeft;
+    const spacing = (base * -Math.log(1 - rng())) / diurnal(nextArrival);
+    nextArrival = Math.min(arrivalEnd, nextArrival + Math.floor(spacing));
+  };
+
+  // ---- writer --------------------------------------------------------------
+  // Lines are gathered in a ~16 KB string (copying one long string into the
+  // buffer is much cheaper than copying many short ones), which is copied into
+  // the writer's 1 MB buffer. Output is pure ASCII (everything else is
+  // \u-escaped), so a string's length is its size in bytes.
+  const w = new ChunkWriter();
+  let batch = '';
+  const drainBatch = async () => {
+    if (w.pos + batch.length > CHUNK_BYTES) await w.flush();
+    w.pos += w.buf.write(batch, w.pos, 'latin1');
+    batch = '';
+  };
+  let curDay = -1;
+  const openDay = async (day: number) => {
+    const { dir, file } = dayPath(outDir, startSec, day);
+    if (!madeDirs.has(dir)) {
+      await fsp.mkdir(dir, { recursive: true });
+      madeDirs.add(dir);
+    }
+    await w.open(file);
+    curDay = day;
+  };
+  const closeDay = async () => {
+    await drainBatch();
+    await w.close();
+  };
+
+  // ts = sec * 1000 + msOffset, built as text: converting 13-digit doubles to
+  // strings was a hot spot, small integers are cheap.
+  const msSuffix = String(msOffset).padStart(3, '0');
+  let tsHigh = -1;
+  let tsHighStr = '';
+  const tsString = (sec: number): string => {
+    const high = Math.floor(sec / 1e6);
+    if (high !== tsHigh) {
+      tsHigh = high;
+      tsHighStr = String(high);
+    }
+    return tsHighStr + String(sec - high * 1e6).padStart(6, '0') + msSuffix;
+  };
+
+  let nextSongEvents = 0;
+  let matchedPlays = 0;
+  const P_MATCH = 0.075;
+  const P_NEAR = 0.012;
+  const P_TWIN = 0.0012;
+
+  try {
+    await openDay(0);
+    for (;;) {
+      const top = heap.peek();
+      if (quotaLeft > 0 && (top === undefined || nextArrival <= top.sec)) {
+        spawn(nextArrival);
+        scheduleNext();
+        continue;
+      }
+      if (top === undefined) break;
+      const s = top; // stays on top of the heap until its next event is known
+
+      const sec = s.sec;
+      const day = Math.floor((sec - startSec) / DAY);
+      if (day !== curDay) {
+        await closeDay();
+        for (let d = curDay + 1; d < day; d++) {
+          await openDay(d); // a day without events still gets its (empty) file
+          await closeDay();
+        }
+        await openDay(day);
+      }
+
+      // -- choose the page
+      const user = s.user;
+      let pg: Page;
+      if (s.queue.length > 0) pg = s.queue.shift()!;
+      else if (user === null) pg = draw(rng, ANONYMOUS);
+      else if (!s.loggedIn) pg = draw(rng, LOGGED_OUT);
+      else if (!user.changed && sec >= user.changeAt && s.remaining >= 3) {
+        // The planned upgrade / downgrade.
+        pg = user.level === 'free' ? P.Upgrade : P.Downgrade;
+        s.queue.push(user.level === 'free' ? P.SubmitUpgrade : P.SubmitDowngrade, P.Home);
+      } else {
+        pg = draw(rng, user.level === 'free' ? LOGGED_IN_FREE : LOGGED_IN_PAID);
+        if (pg === P.Settings && rng() < 0.4) s.queue.push(P.SaveSettings);
+      }
+
+      // -- write the line
+      const loggedInNow = user !== null && s.loggedIn && pg !== P.Login;
+      const ident = loggedInNow ? user.ident : LOGGED_OUT_IDENT;
+      const level = user === null ? 'free' : user.level;
+      let artistJ = 'null';
+      let songJ = 'null';
+      let lengthStr = 'null';
+      let gap: number;
+      if (pg === P.NextSong) {
+        nextSongEvents++;
+        const r = rng();
+        let song: Playable;
+        if (r < P_MATCH) {
+          song = cat.exact[Math.floor(catSize * rng() ** 1.3)]!;
+          matchedPlays++;
+        } else if (r < P_MATCH + P_NEAR) {
+          song = cat.near[Math.floor(catSize * rng())]![rng() < 0.5 ? 0 : 1]!;
+        } else {
+          const u = rng();
+          song = cat.pool[Math.floor(poolSize * u * u)]!; // a few hits, a long tail
+        }
+        artistJ = song.artistJ;
+        songJ = song.songJ;
+        lengthStr = song.lengthStr;
+        gap = rng() < 0.85 ? Math.round(song.length) : int(rng, 5, Math.max(5, Math.round(song.length)));
+      } else if (pg === P.Logout) gap = int(rng, 1, 300);
+      else if (pg === P.Login) gap = int(rng, 1, 40);
+      else if (pg === P.Home || pg === P.About || pg === P.Help || pg === P.Settings || pg === P.RollAdvert)
+        gap = int(rng, 0, 45);
+      else gap = int(rng, 0, 8);
+      if (rng() < 0.003) gap = 0;
+
+      const line =
+        '{"artist":' +
+        artistJ +
+        ident.a +
+        s.item +
+        ident.b +
+        lengthStr +
+        ',"level":"' +
+        level +
+        ident.c +
+        pg.frag +
+        ident.d +
+        s.sid +
+        ',"song":' +
+        songJ +
+        ',"status":' +
+        pg.statusStr +
+        ',"ts":' +
+        tsString(sec) +
+        ident.e;
+
+      // -- state after the event
+      if (user !== null) {
+        if (pg === P.Login) {
+          s.loggedIn = true;
+          if (s.queue.length === 0) s.queue.push(P.Home);
+        } else if (pg === P.Logout) s.loggedIn = false;
+        else if (pg === P.SubmitUpgrade && !user.changed) {
+          user.level = 'paid';
+          user.changed = true;
+        } else if (pg === P.SubmitDowngrade && !user.changed) {
+          user.level = 'free';
+          user.changed = true;
+        }
+        // Another user's play at exactly the same time.
+        if (pg === P.NextSong && nUsers > 1 && rng() < P_TWIN) spawn(sec, { twinOf: user });
+      }
+
+      s.item++;
+      s.remaining--;
+      if (s.remaining > 0) {
+        s.sec = Math.min(sec + gap, endSec - s.remaining); // stay inside the period
+        heap.topChanged();
+      } else {
+        heap.pop();
+        if (user !== null) user.active--;
+      }
+
+      batch += line;
+      if (batch.length >= BATCH_CHARS) await drainBatch();
+    }
+    await closeDay();
+    for (let d = curDay + 1; d < days; d++) {
+      await openDay(d);
+      await closeDay();
+    }
+  } finally {
+    await w.close().catch(() => undefined); // after an error: release the file handle
+  }
+
+  return { logFiles: days, songFiles, events, nextSongEvents, matchedPlays };
+}

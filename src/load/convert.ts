@@ -1,0 +1,163 @@
+/**
+ * Convert a JSON value to a COPY text field by the target column's type, with Redshift COPY's rules and
+ * options. A value that does not convert throws a ConvertError with the reason (a row of stl_load_errors).
+ */
+
+export interface CopyOptions {
+  timeformat: 'auto' | 'epochmillisecs' | 'epochsecs' | string;
+  blanksasnull: boolean;
+  emptyasnull: boolean;
+  truncatecolumns: boolean;
+  /** Replacement for invalid UTF-8 / unpaired surrogates; undefined = such a value is an error. */
+  acceptinvchars?: string;
+}
+
+export interface ColumnType {
+  name: string;
+  /** information_schema data_type, e.g. 'integer', 'character varying', 'timestamp without time zone'. */
+  dataType: string;
+  maxLength: number | null;
+}
+
+export class ConvertError extends Error {}
+
+export const NULL_FIELD = '\\N';
+
+type Converter = (v: unknown) => string;
+
+export function converterFor(col: ColumnType, opts: CopyOptions): Converter {
+  const t = col.dataType.toLowerCase();
+  if (t === 'smallint' || t === 'integer' || t === 'bigint') return integerConverter(t, opts);
+  if (t === 'real' || t === 'double precision' || t === 'numeric') return numberConverter(opts);
+  if (t === 'boolean') return booleanConverter(opts);
+  if (t.startsWith('timestamp')) return timestampConverter(opts, t.includes('with time zone'));
+  if (t === 'date') return dateConverter(opts);
+  if (t === 'character varying' || t === 'character' || t === 'text') return stringConverter(col, opts);
+  // json, jsonb, uuid and anything else: pass the text through; Postgres validates it.
+  return (v) => (v === null || v === undefined ? NULL_FIELD : escapeCopy(typeof v === 'object' ? JSON.stringify(v) : String(v)));
+}
+
+const INT_RANGE: Record<string, [bigint, bigint]> = {
+  smallint: [-32768n, 32767n],
+  integer: [-2147483648n, 2147483647n],
+  bigint: [-9223372036854775808n, 9223372036854775807n],
+};
+
+function integerConverter(type: string, opts: CopyOptions): Converter {
+  const [min, max] = INT_RANGE[type]!;
+  const small = type !== 'bigint';
+  return (v) => {
+    if (v === null || v === undefined) return NULL_FIELD;
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v)) throw new ConvertError(`${v} is not a whole number for a ${type} column`);
+      if (small ? v < Number(min) || v > Number(max) : !Number.isSafeInteger(v) && (BigInt(v) < min || BigInt(v) > max)) {
+        throw new ConvertError(`${v} is out of range for a ${type} column`);
+      }
+      return String(v);
+    }
+    if (typeof v === 'string') {
+      const s = v.trim();
+      if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
+      if (!/^[+-]?\d+$/.test(s)) throw new ConvertError(`invalid digit: '${v}' is not an integer`);
+      const n = BigInt(s);
+      if (n < min || n > max) throw new ConvertError(`${s} is out of range for a ${type} column`);
+      return n.toString();
+    }
+    if (typeof v === 'boolean') return v ? '1' : '0';
+    throw new ConvertError(`a JSON ${Array.isArray(v) ? 'array' : 'object'} cannot go into a ${type} column`);
+  };
+}
+
+function numberConverter(opts: CopyOptions): Converter {
+  return (v) => {
+    if (v === null || v === undefined) return NULL_FIELD;
+    if (typeof v === 'number') return String(v);
+    if (typeof v === 'string') {
+      const s = v.trim();
+      if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) throw new ConvertError(`'${v}' is not a number`);
+      return s;
+    }
+    throw new ConvertError(`a JSON ${typeof v} cannot go into a numeric column`);
+  };
+}
+
+function booleanConverter(opts: CopyOptions): Converter {
+  return (v) => {
+    if (v === null || v === undefined) return NULL_FIELD;
+    if (typeof v === 'boolean') return v ? 't' : 'f';
+    if (typeof v === 'number' && (v === 0 || v === 1)) return v ? 't' : 'f';
+    if (typeof v === 'string') {
+      const s = v.trim().toLowerCase();
+      if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
+      if (['t', 'true', '1', 'y', 'yes'].includes(s)) return 't';
+      if (['f', 'false', '0', 'n', 'no'].includes(s)) return 'f';
+    }
+    throw new ConvertError(`'${String(v)}' is not a boolean`);
+  };
+}
+
+function timestampConverter(opts: CopyOptions, withZone: boolean): Converter {
+  const fmt = opts.timeformat.toLowerCase();
+  const scale = fmt === 'epochmillisecs' ? 1 : fmt === 'epochsecs' ? 1000 : 0;
+  return (v) => {
+    if (v === null || v === undefined) return NULL_FIELD;
+    if (scale && (typeof v === 'number' || (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)))) {
+      const ms = Number(v) * scale;
+      const d = new Date(ms);
+      if (Number.isNaN(d.getTime())) throw new ConvertError(`${String(v)} is not a valid epoch time`);
+      // ISO with a Z: for a timestamp without time zone, drop the zone (times are UTC).
+      const iso = d.toISOString();
+      return withZone ? iso : iso.slice(0, -1);
+    }
+    if (typeof v === 'string') {
+      const s = v.trim();
+      if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
+      if (scale) throw new ConvertError(`'${v}' is not an epoch time (TIMEFORMAT '${opts.timeformat}')`);
+      if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(s)) {
+        throw new ConvertError(`'${v}' is not a timestamp (expected YYYY-MM-DD HH:MI:SS)`);
+      }
+      return escapeCopy(s);
+    }
+    if (typeof v === 'number') throw new ConvertError(`${v} is a number; set timeformat 'epochmillisecs' or 'epochsecs' to load epoch times`);
+    throw new ConvertError(`a JSON ${typeof v} cannot go into a timestamp column`);
+  };
+}
+
+function dateConverter(opts: CopyOptions): Converter {
+  return (v) => {
+    if (v === null || v === undefined) return NULL_FIELD;
+    if (typeof v === 'string') {
+      const s = v.trim();
+      if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) throw new ConvertError(`'${v}' is not a date (expected YYYY-MM-DD)`);
+      return s;
+    }
+    throw new ConvertError(`a JSON ${typeof v} cannot go into a date column`);
+  };
+}
+
+function stringConverter(col: ColumnType, opts: CopyOptions): Converter {
+  const max = col.maxLength;
+  return (v) => {
+    if (v === null || v === undefined) return NULL_FIELD;
+    let s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    if (s === '' && opts.emptyasnull) return NULL_FIELD;
+    if (opts.blanksasnull && s.trim() === '') return NULL_FIELD;
+    if (!s.isWellFormed()) {
+      if (opts.acceptinvchars === undefined) throw new ConvertError('invalid UTF-8 (an unpaired surrogate); set acceptinvchars to replace it');
+      s = s.toWellFormed().replace(/\uFFFD/g, opts.acceptinvchars);
+    }
+    if (max !== null && s.length > max) {
+      if (!opts.truncatecolumns) throw new ConvertError(`a value of ${s.length} characters is longer than the column's ${max}; widen the column or set truncatecolumns`);
+      s = [...s].slice(0, max).join('');
+    }
+    return escapeCopy(s);
+  };
+}
+
+/** Escape text for COPY's text format: backslash, tab, newline and carriage return. */
+export function escapeCopy(s: string): string {
+  if (!/[\\\t\n\r]/.test(s)) return s;
+  return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}

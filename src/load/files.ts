@@ -1,0 +1,60 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { SparkifyError } from '../errors.js';
+
+/** A file to load: where it is and what identifies its version. */
+export interface FileRef {
+  /** Absolute path (local) or s3://bucket/key. */
+  url: string;
+  /** Path shown in messages: relative to the data root. */
+  display: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface FileSource {
+  list(prefix: string): Promise<FileRef[]>;
+  read(file: FileRef): Promise<Buffer>;
+  readText(location: string): Promise<string>;
+}
+
+/** Files under a local directory, recursively, in a stable (sorted) order. */
+export const localFiles: FileSource = {
+  async list(prefix) {
+    let stat;
+    try {
+      stat = await fs.stat(prefix);
+    } catch {
+      throw new SparkifyError(`data path ${prefix} does not exist`, {
+        hint: 'Point data_path at a copy of the raw data: --vars \'{"data_path": "<dir>"}\' (it holds log_data/ and song_data/).',
+      });
+    }
+    if (stat.isFile()) return [{ url: prefix, display: path.basename(prefix), size: stat.size, mtimeMs: stat.mtimeMs }];
+    const entries = (await fs.readdir(prefix, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const files = await Promise.all(
+      entries.map(async (e) => {
+        const full = path.join(e.parentPath, e.name);
+        const s = await fs.stat(full);
+        return { url: full, display: path.relative(prefix, full).split(path.sep).join('/'), size: s.size, mtimeMs: s.mtimeMs };
+      }),
+    );
+    return files.filter((f) => !path.basename(f.url).startsWith('.')).sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+  },
+  read: (file) => fs.readFile(file.url),
+  async readText(location) {
+    try {
+      return await fs.readFile(location, 'utf8');
+    } catch {
+      throw new SparkifyError(`${location} does not exist`, { hint: 'Check the path in the model config (relative to data_path).' });
+    }
+  },
+};
+
+export function fileSourceFor(location: string): FileSource {
+  if (location.startsWith('s3://')) {
+    throw new SparkifyError(`S3 data paths are not supported yet: ${location}`, {
+      hint: 'Copy the data to a local directory and point data_path at it.',
+    });
+  }
+  return localFiles;
+}

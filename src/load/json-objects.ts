@@ -1,0 +1,59 @@
+/**
+ * Split a file's text into its top-level JSON values, whatever the layout Redshift's COPY accepts: one
+ * object a line, several objects in a file, or one object spread over many lines. Each value comes with the
+ * line it starts on, for load errors.
+ */
+export interface JsonText {
+  text: string;
+  line: number;
+}
+
+export class JsonSplitError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+export function* splitJsonValues(text: string): Generator<JsonText> {
+  let i = 0;
+  let line = 1;
+  const n = text.length;
+  if (text.charCodeAt(0) === 0xfeff) i = 1; // a UTF-8 byte-order mark is not data
+  while (i < n) {
+    // Skip whitespace between values, counting lines.
+    let c = text.charCodeAt(i);
+    while (i < n && (c === 32 || c === 10 || c === 13 || c === 9)) {
+      if (c === 10) line++;
+      c = text.charCodeAt(++i);
+    }
+    if (i >= n) return;
+    if (c !== 123 /* { */ && c !== 91 /* [ */) {
+      const end = text.indexOf('\n', i);
+      throw new JsonSplitError(`expected a JSON object, found '${text.slice(i, Math.min(end < 0 ? n : end, i + 40))}'`, line);
+    }
+    const start = i;
+    const startLine = line;
+    let depth = 0;
+    let inString = false;
+    for (; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (inString) {
+        if (c === 92 /* \ */) i++;
+        else if (c === 34 /* " */) inString = false;
+        else if (c === 10) line++;
+      } else if (c === 34) inString = true;
+      else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (--depth === 0) {
+          i++;
+          break;
+        }
+      } else if (c === 10) line++;
+    }
+    if (depth !== 0 || inString) throw new JsonSplitError('the JSON value is not closed before the end of the file (truncated?)', startLine);
+    yield { text: text.slice(start, i), line: startLine };
+  }
+}

@@ -1,0 +1,25 @@
+import type { LoadError } from '../load/copy.js';
+import type { Node } from '../graph/types.js';
+import type { Warehouse } from '../warehouse/types.js';
+
+export interface MaterializeContext {
+  warehouse: Warehouse;
+  node: Node;
+  /** The node's compiled SQL. */
+  sql: string;
+  fullRefresh: boolean;
+  projectDir: string;
+  /** Absolute local directory (or s3:// URL) the raw data is read from. */
+  dataPath: string;
+  /** Re-render the model with is_incremental() true (incremental models only). */
+  renderIncremental: () => string;
+}
+
+export interface MaterializeResult {
+  /** dbt-style adapter response: 'SELECT 96', 'COPY 8056', 'CREATE VIEW'. */
+  code: string;
+  rowsAffected?: number;
+  rejected?: LoadError[];
+  files?: number;
+  bytes?: number;
+}

@@ -1,0 +1,92 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { SparkifyError } from '../errors.js';
+import { YamlFile } from './yaml.js';
+import { projectSchema, schemaFileSchema, type ProjectConfig, type SchemaFile } from './schema.js';
+
+/** A file of the project: its path relative to the project root (forward slashes) and its text. */
+export interface ProjectFile {
+  /** e.g. models/marts/dim_users.sql */
+  file: string;
+  /** Relative to the resource folder it was found in, e.g. marts/dim_users.sql */
+  relPath: string;
+  text: string;
+}
+
+export interface SchemaYaml {
+  yaml: YamlFile;
+  content: SchemaFile;
+}
+
+/** Everything read from disk. Compile turns this into a Manifest without further I/O. */
+export interface Project {
+  dir: string;
+  config: ProjectConfig;
+  projectYaml: YamlFile;
+  models: ProjectFile[];
+  schemas: SchemaYaml[];
+  singularTests: ProjectFile[];
+  macros: ProjectFile[];
+  seeds: ProjectFile[];
+}
+
+export const PROJECT_FILE = 'project.yml';
+
+export async function loadProject(dir: string): Promise<Project> {
+  const root = path.resolve(dir);
+  const projectPath = path.join(root, PROJECT_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(projectPath, 'utf8');
+  } catch {
+    throw new SparkifyError(`no ${PROJECT_FILE} in ${root}`, {
+      hint: `Run sparkify from a project directory (one with ${PROJECT_FILE}) or pass --project-dir <dir>.`,
+    });
+  }
+  const projectYaml = YamlFile.parse(PROJECT_FILE, text);
+  const config = projectYaml.validate(projectSchema, PROJECT_FILE);
+
+  const [modelFiles, testFiles, macroFiles, seedFiles] = await Promise.all([
+    readTree(root, config['model-paths'], ['.sql', '.yml', '.yaml']),
+    readTree(root, config['test-paths'], ['.sql']),
+    readTree(root, config['macro-paths'], ['.sql', '.js', '.mjs']),
+    readTree(root, config['seed-paths'], ['.csv', '.yml', '.yaml']),
+  ]);
+  const schemas: SchemaYaml[] = [];
+  for (const f of [...modelFiles, ...seedFiles]) {
+    if (!/\.ya?ml$/.test(f.file)) continue;
+    const yaml = YamlFile.parse(f.file, f.text);
+    schemas.push({ yaml, content: yaml.validate(schemaFileSchema, 'schema file') });
+  }
+  return {
+    dir: root,
+    config,
+    projectYaml,
+    models: modelFiles.filter((f) => f.file.endsWith('.sql')),
+    schemas,
+    singularTests: testFiles,
+    macros: macroFiles,
+    seeds: seedFiles.filter((f) => f.file.endsWith('.csv')),
+  };
+}
+
+async function readTree(root: string, folders: string[], exts: string[]): Promise<ProjectFile[]> {
+  const out: ProjectFile[] = [];
+  for (const folder of folders) {
+    const base = path.join(root, folder);
+    let entries: string[];
+    try {
+      entries = await fs.readdir(base, { recursive: true });
+    } catch {
+      continue; // an absent folder is an empty one
+    }
+    entries.sort();
+    const files = entries.filter((e) => exts.includes(path.extname(e)));
+    const texts = await Promise.all(files.map((e) => fs.readFile(path.join(base, e), 'utf8')));
+    files.forEach((e, i) => {
+      const relPath = e.split(path.sep).join('/');
+      out.push({ file: `${folder.replace(/\/+$/, '')}/${relPath}`, relPath, text: texts[i]! });
+    });
+  }
+  return out;
+}

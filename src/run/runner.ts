@@ -1,0 +1,284 @@
+import { SparkifyError, errorMessage, formatLocation } from '../errors.js';
+import { resolveSql, type CompileResult } from '../graph/compile.js';
+import type { Node } from '../graph/types.js';
+import { materialize } from '../materialize/index.js';
+import type { TemplateEngine } from '../template/engine.js';
+import { lineColumn, sourceLineFor } from '../template/lines.js';
+import { SqlError } from '../warehouse/errors.js';
+import type { Warehouse } from '../warehouse/types.js';
+import { compiledPath } from './artifacts.js';
+import { progressLine, type Logger } from './log.js';
+import type { NodeResult } from './results.js';
+import { schedule, type Job } from './scheduler.js';
+import path from 'node:path';
+
+export type RunCommand = 'run' | 'test' | 'build' | 'seed';
+
+export interface RunRequest {
+  command: RunCommand;
+  compiled: CompileResult;
+  engine: TemplateEngine;
+  /** unique_ids to execute (already filtered to the command's resource types). */
+  selected: Set<string>;
+  warehouse: Warehouse;
+  threads: number;
+  failFast: boolean;
+  fullRefresh: boolean;
+  dataPath: string;
+  projectDir: string;
+  targetDir: string;
+  log: Logger;
+}
+
+/** Execute the selected nodes in DAG order and return one result each (in completion order). */
+export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
+  const { manifest, order } = req.compiled;
+  const nodes = order.filter((id) => req.selected.has(id));
+  const jobs = planJobs(req, nodes);
+  const threads = Math.max(1, Math.min(req.threads, req.warehouse.driver.maxConcurrency));
+  const total = nodes.length;
+  let started = 0;
+  const results: NodeResult[] = [];
+  /** Declared-in-YAML columns found missing after a model was built: model id -> column names. */
+  const missingColumns = new Map<string, Set<string>>();
+  let thread = 0;
+  const freeThreads: number[] = [];
+
+  const describe = (n: Node): string => {
+    const rel = n.relation ? `${n.relation.schema}.${n.relation.identifier}` : n.name;
+    if (n.resource_type === 'test') return `test ${n.name}`;
+    if (n.resource_type === 'seed') return `seed file ${rel}`;
+    return `${n.config.materialized} model ${rel}`;
+  };
+
+  const runOne = async (id: string): Promise<NodeResult> => {
+    const node = manifest.nodes.get(id)!;
+    const index = ++started;
+    const threadNo = freeThreads.shift() ?? ++thread;
+    req.log.info(progressLine(index, total, `START ${describe(node)}`, '[RUN]'));
+    const t0 = Date.now();
+    const startedAt = new Date().toISOString();
+    let result: NodeResult;
+    try {
+      result = node.resource_type === 'test' ? await runTest(req, node, missingColumns) : await runModel(req, node, missingColumns);
+    } catch (err) {
+      result = errorResult(req, node, err);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    result.execution_time = seconds;
+    result.timing = [{ name: 'execute', started_at: startedAt, completed_at: new Date().toISOString() }];
+    result.thread_id = `Thread-${threadNo}`;
+    freeThreads.push(threadNo);
+    const label = statusLabel(result, seconds);
+    const verb = result.status === 'error' ? 'ERROR creating' : result.status === 'success' ? 'OK created' : result.status.toUpperCase();
+    const line = progressLine(index, total, `${verb} ${describe(node)}`, label);
+    if (result.status === 'error' || result.status === 'fail') req.log.error(line);
+    else req.log.info(line);
+    results.push(result);
+    return result;
+  };
+
+  const skip = (id: string, cause: string): NodeResult => {
+    const node = manifest.nodes.get(id)!;
+    const index = ++started;
+    const causeNode = manifest.nodes.get(cause);
+    const why = cause === 'fail-fast' ? 'an earlier failure stopped the run (--fail-fast)' : `${causeNode?.name ?? cause} failed`;
+    req.log.info(progressLine(index, total, `SKIP ${describe(node)} (${why})`, '[SKIP]'));
+    const r: NodeResult = {
+      unique_id: id,
+      status: 'skipped',
+      message: `skipped because ${why}`,
+      failures: null,
+      execution_time: 0,
+      timing: [],
+      thread_id: '',
+      adapter_response: {},
+      blocks: true,
+      ...(node.relation ? { relation_name: `${node.relation.schema}.${node.relation.identifier}` } : {}),
+    };
+    results.push(r);
+    return r;
+  };
+
+  await schedule(jobs, threads, req.failFast, { run: runOne, skip });
+  return results;
+}
+
+/** Each selected node waits for its nearest selected ancestors; in build, children of a model also wait for its tests. */
+function planJobs(req: RunRequest, nodes: string[]): Job[] {
+  const { manifest } = req.compiled;
+  const selected = new Set(nodes);
+  const nearest = new Map<string, Set<string>>();
+  const selectedAncestors = (id: string): Set<string> => {
+    const cached = nearest.get(id);
+    if (cached) return cached;
+    const out = new Set<string>();
+    for (const p of manifest.parent_map.get(id) ?? []) {
+      if (selected.has(p)) out.add(p);
+      else for (const a of selectedAncestors(p)) out.add(a);
+    }
+    nearest.set(id, out);
+    return out;
+  };
+  const deps = new Map<string, Set<string>>(nodes.map((id) => [id, new Set(selectedAncestors(id))]));
+  if (req.command === 'build') {
+    for (const id of nodes) {
+      const t = manifest.nodes.get(id)!;
+      if (t.resource_type !== 'test' || !t.attached_node) continue;
+      const testAncestors = allAncestors(req, id);
+      for (const child of manifest.child_map.get(t.attached_node) ?? []) {
+        const c = manifest.nodes.get(child)!;
+        if (c.resource_type === 'test' || !selected.has(child) || testAncestors.has(child)) continue;
+        deps.get(child)!.add(id);
+      }
+    }
+  }
+  return nodes.map((id) => ({ id, deps: [...deps.get(id)!] }));
+}
+
+function allAncestors(req: RunRequest, id: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...(req.compiled.manifest.parent_map.get(id) ?? [])];
+  while (todo.length) {
+    const p = todo.pop()!;
+    if (!seen.has(p)) {
+      seen.add(p);
+      todo.push(...(req.compiled.manifest.parent_map.get(p) ?? []));
+    }
+  }
+  return seen;
+}
+
+async function runModel(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
+  const wh = req.warehouse;
+  const m = await materialize({
+    warehouse: wh,
+    node,
+    sql: node.compiled_code ?? '',
+    fullRefresh: req.fullRefresh,
+    projectDir: req.projectDir,
+    dataPath: req.dataPath,
+    renderIncremental: () => {
+      const r = req.engine.render(node.original_file_path, node.raw_code, { isIncremental: true });
+      return resolveSql(req.compiled.manifest, node, r.sql);
+    },
+  });
+  // Columns the YAML declares must exist in what was built.
+  const declared = Object.keys(node.columns);
+  if (declared.length && node.relation) {
+    const actual = new Set(
+      (await wh.driver.query(wh.dialect.listColumns(), [node.relation.schema, node.relation.identifier])).rows.map((r) => String(r.column_name)),
+    );
+    const missing = declared.filter((c) => !actual.has(c));
+    if (missing.length) {
+      missingColumns.set(node.unique_id, new Set(missing));
+      for (const c of missing) {
+        const at = req.compiled.origins.columns.get(`${node.name}.${c}`);
+        req.log.warn(`${at ? `${formatLocation(at)}: ` : ''}column '${c}' is declared for ${node.name} but ${node.name} has no such column (it has: ${[...actual].join(', ')})`);
+      }
+    }
+  }
+  const rejectedNote = m.rejected?.length ? `; ${m.rejected.length} rows rejected (see target/run_results.json)` : '';
+  return {
+    unique_id: node.unique_id,
+    status: 'success',
+    message: `${m.code}${rejectedNote}`,
+    failures: null,
+    execution_time: 0,
+    timing: [],
+    thread_id: '',
+    adapter_response: { _message: m.code, code: m.code.split(' ')[0], ...(m.rowsAffected === undefined ? {} : { rows_affected: m.rowsAffected }) },
+    ...(node.relation ? { relation_name: `${node.relation.schema}.${node.relation.identifier}` } : {}),
+    compiled_path: path.relative(req.projectDir, compiledPath(req.targetDir, req.compiled.manifest.project_name, node)),
+    ...(m.rejected?.length ? { rejected: m.rejected } : {}),
+    blocks: false,
+  };
+}
+
+async function runTest(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
+  const compiled = path.relative(req.projectDir, compiledPath(req.targetDir, req.compiled.manifest.project_name, node));
+  const column = node.test_metadata?.column_name;
+  if (column && node.attached_node && missingColumns.get(node.attached_node)?.has(column)) {
+    const model = req.compiled.manifest.nodes.get(node.attached_node)!;
+    throw new SparkifyError(`test ${node.test_metadata!.name} is declared on column '${column}', which ${model.name} does not have`, {
+      exitCode: 1,
+      ...(req.compiled.origins.tests.get(node.unique_id) ? { location: req.compiled.origins.tests.get(node.unique_id)! } : {}),
+      hint: `Fix the column name in the YAML, or add the column to ${model.original_file_path}.`,
+    });
+  }
+  const r = await req.warehouse.driver.query(`select count(*) as failures from (\n${node.compiled_code}\n) as sparkify_test`);
+  const failures = Number(r.rows[0]?.failures ?? 0);
+  const severity = node.config.severity ?? 'error';
+  const status = failures === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail';
+  return {
+    unique_id: node.unique_id,
+    status,
+    message: failures === 0 ? 'PASS' : `Got ${failures} result${failures > 1 ? 's' : ''}, configured to ${severity === 'warn' ? 'warn' : 'fail'} if != 0. See the failing rows: ${compiled}`,
+    failures,
+    execution_time: 0,
+    timing: [],
+    thread_id: '',
+    adapter_response: {},
+    compiled_path: compiled,
+    blocks: status === 'fail',
+  };
+}
+
+function errorResult(req: RunRequest, node: Node, err: unknown): NodeResult {
+  const compiled = path.relative(req.projectDir, compiledPath(req.targetDir, req.compiled.manifest.project_name, node));
+  let message: string;
+  if (err instanceof SqlError) message = sqlErrorMessage(node, err, compiled);
+  else message = `${node.resource_type === 'test' ? 'Error in test' : 'Error in model'} ${node.name}: ${errorMessage(err)}`;
+  return {
+    unique_id: node.unique_id,
+    status: 'error',
+    message,
+    failures: null,
+    execution_time: 0,
+    timing: [],
+    thread_id: '',
+    adapter_response: {},
+    compiled_path: compiled,
+    blocks: true,
+  };
+}
+
+/** A database error, located in the model's own source file (and in the compiled SQL). */
+function sqlErrorMessage(node: Node, err: SqlError, compiled: string): string {
+  const kind = node.resource_type === 'test' ? 'test' : node.resource_type;
+  const sql = node.compiled_code ?? '';
+  let where = node.original_file_path;
+  let snippet = '';
+  const at = sql ? err.statement.indexOf(sql) : -1;
+  if (err.position !== undefined && at >= 0 && err.position - 1 >= at && err.position - 1 <= at + sql.length) {
+    const { line, column } = lineColumn(sql, err.position - 1 - at);
+    if (node.test_metadata) {
+      where = `${compiled}:${line}:${column}`;
+    } else {
+      const srcLine = sourceLineFor(node.raw_code, sql, line);
+      where = `${node.original_file_path}:${srcLine}`;
+      snippet = `\n  ${srcLine} | ${node.raw_code.split('\n')[srcLine - 1]?.trim() ?? ''}`;
+      compiled = `${compiled}:${line}:${column}`;
+    }
+  }
+  const extra = [err.detail, err.dbHint].filter(Boolean).map((s) => `\n  ${s}`).join('');
+  return `Database error in ${kind} ${node.name} (${where})\n  ${err.message}${extra}${snippet}\n  compiled SQL: ${compiled}`;
+}
+
+function statusLabel(r: NodeResult, seconds: number): string {
+  const t = `in ${seconds.toFixed(2)}s`;
+  switch (r.status) {
+    case 'success':
+      return `[${r.adapter_response._message ?? 'OK'} ${t}]`;
+    case 'pass':
+      return `[PASS ${t}]`;
+    case 'warn':
+      return `[WARN ${r.failures} ${t}]`;
+    case 'fail':
+      return `[FAIL ${r.failures} ${t}]`;
+    case 'error':
+      return `[ERROR ${t}]`;
+    default:
+      return '[SKIP]';
+  }
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { SparkifyError } from '../errors.js';
+import { postgresDialect } from './postgres-dialect.js';
+import { toSqlError } from './errors.js';
+import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
+
+type PGliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
+
+/** The embedded warehouse: real Postgres compiled to WASM, one data directory under the project. */
+export async function openEmbedded(dataDir: string, schema: string): Promise<Warehouse> {
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  const release = await lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create({ dataDir });
+  } catch (err) {
+    release();
+    throw new SparkifyError(`could not open the embedded database at ${dataDir}: ${(err as Error).message}`, {
+      hint: 'If it was damaged, delete that folder; the next run recreates it (raw data is reloaded from data_path).',
+      cause: err,
+    });
+  }
+  const driver = new EmbeddedDriver(db, release);
+  if (schema !== 'public') await driver.exec(postgresDialect.createSchema(schema));
+  await driver.exec(`set search_path to ${postgresDialect.quote(schema)}, public`);
+  return { driver, dialect: postgresDialect, schema, description: `embedded Postgres at ${dataDir}` };
+}
+
+class EmbeddedDriver implements Driver {
+  readonly kind = 'embedded' as const;
+  readonly maxConcurrency = 1;
+
+  constructor(
+    private readonly db: PGlite,
+    private readonly release: () => void,
+  ) {}
+
+  query(sql: string, params?: unknown[]): Promise<QueryResult> {
+    return runQuery(this.db, sql, params);
+  }
+  exec(sql: string): Promise<QueryResult> {
+    return runExec(this.db, sql);
+  }
+  copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<string>): Promise<number> {
+    return this.transaction((tx) => tx.copyIn(relation, columns, chunks));
+  }
+  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(sessionOf(tx)));
+  }
+  async close(): Promise<void> {
+    try {
+      await this.db.close();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+function sessionOf(s: PGliteSession): Session {
+  return {
+    query: (sql, params) => runQuery(s, sql, params),
+    exec: (sql) => runExec(s, sql),
+    async copyIn(relation, columns, chunks) {
+      // PGlite's bulk path reads a whole Blob into memory: the caller's chunks keep each one bounded.
+      const sql = `copy ${postgresDialect.relation(relation)} (${columns.map((c) => postgresDialect.quote(c)).join(', ')}) from '/dev/blob'`;
+      let rows = 0;
+      for await (const chunk of chunks) {
+        if (!chunk) continue;
+        const r = await s.query(sql, [], { blob: new Blob([chunk]) }).catch((err: unknown) => {
+          throw toSqlError(err, sql);
+        });
+        rows += r.affectedRows ?? 0;
+      }
+      return rows;
+    },
+  };
+}
+
+async function runQuery(s: PGliteSession, sql: string, params?: unknown[]): Promise<QueryResult> {
+  const r = await s.query<Record<string, unknown>>(sql, params ?? []).catch((err: unknown) => {
+    throw toSqlError(err, sql);
+  });
+  return { rows: r.rows, fields: r.fields.map((f) => ({ name: f.name, typeId: f.dataTypeID })), rowCount: r.affectedRows ?? r.rows.length };
+}
+
+async function runExec(s: PGliteSession, sql: string): Promise<QueryResult> {
+  const results = await s.exec(sql).catch((err: unknown) => {
+    throw toSqlError(err, sql);
+  });
+  const last = results[results.length - 1];
+  if (!last) return { rows: [], fields: [] };
+  const fields = last.fields.map((f) => ({ name: f.name, typeId: f.dataTypeID }));
+  // PGlite reports 0 affected rows for CREATE TABLE AS; say "unknown" rather than a wrong 0.
+  const unknown = fields.length === 0 && /^\s*create\b/i.test(sql);
+  return { rows: last.rows as Record<string, unknown>[], fields, ...(unknown ? {} : { rowCount: last.affectedRows ?? last.rows.length }) };
+}
+
+/**
+ * One process at a time may open a data directory (two would corrupt it). A second command waits for the
+ * first, then fails with a clear message if it waits too long.
+ */
+async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() => void> {
+  const lock = `${dataDir}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        process.off('exit', release);
+        fs.rmSync(lock, { force: true });
+      };
+      process.on('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(fs.readFileSync(lock, 'utf8')) || 0;
+      if (!isAlive(holder)) {
+        fs.rmSync(lock, { force: true }); // left by a process that died
+        continue;
+      }
+      if (Date.now() - started > waitMs) {
+        throw new SparkifyError(`the embedded database ${dataDir} is in use by another sparkify process (pid ${holder})`, {
+          hint: 'Wait for it to finish, or stop it, then run again.',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

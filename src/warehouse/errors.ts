@@ -1,0 +1,31 @@
+/** A statement the database refused, normalised across drivers. `position` is 1-based in `statement`. */
+export class SqlError extends Error {
+  constructor(
+    message: string,
+    readonly statement: string,
+    readonly position?: number,
+    readonly code?: string,
+    readonly detail?: string,
+    readonly dbHint?: string,
+  ) {
+    super(message);
+    this.name = 'SqlError';
+  }
+}
+
+interface PgLikeError {
+  message: string;
+  position?: string | number;
+  code?: string;
+  detail?: string;
+  hint?: string;
+}
+
+/** Wrap a Postgres-protocol error (PGlite's or pg's) with the statement that caused it. */
+export function toSqlError(err: unknown, statement: string): unknown {
+  if (!(err instanceof Error) || err instanceof SqlError) return err;
+  const e = err as Error & PgLikeError;
+  if (e.code === undefined || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return err;
+  const pos = e.position === undefined || e.position === '' ? undefined : Number(e.position);
+  return new SqlError(e.message, statement, pos, e.code, e.detail || undefined, e.hint || undefined);
+}

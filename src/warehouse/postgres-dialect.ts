@@ -1,0 +1,37 @@
+import type { Dialect, Relation } from './types.js';
+
+/** Postgres SQL, shared by the embedded database (PGlite) and PostgreSQL servers. dist/sort are ignored. */
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  quote: (id) => `"${id.replace(/"/g, '""')}"`,
+  relation(r: Relation) {
+    return `${this.quote(r.schema)}.${this.quote(r.identifier)}`;
+  },
+  createSchema(schema) {
+    return `create schema if not exists ${this.quote(schema)}`;
+  },
+  createTableAs(r, sql) {
+    return `create table ${this.relation(r)} as (\n${sql}\n)`;
+  },
+  createTable(r, columnsDdl) {
+    return `create table ${this.relation(r)} (\n${columnsDdl}\n)`;
+  },
+  createView(r, sql) {
+    return `create view ${this.relation(r)} as (\n${sql}\n)`;
+  },
+  drop(r, kind) {
+    return `drop ${kind} if exists ${this.relation(r)} cascade`;
+  },
+  rename(from, toIdentifier) {
+    // ALTER TABLE works for views too in Postgres.
+    return `alter table ${this.relation(from)} rename to ${this.quote(toIdentifier)}`;
+  },
+  listRelations() {
+    return `select table_name as identifier, case when table_type = 'VIEW' then 'view' else 'table' end as kind
+            from information_schema.tables where table_schema = $1`;
+  },
+  listColumns() {
+    return `select column_name, data_type, character_maximum_length from information_schema.columns
+            where table_schema = $1 and table_name = $2 order by ordinal_position`;
+  },
+};

@@ -1,0 +1,72 @@
+// The warehouse boundary: a Driver says how to talk to a database, a Dialect what SQL to say.
+// Nothing outside src/warehouse/ knows which database it talks to.
+
+export interface Relation {
+  schema: string;
+  identifier: string;
+}
+
+export interface Field {
+  name: string;
+  /** Postgres type OID where the driver knows it. */
+  typeId?: number;
+}
+
+export interface QueryResult {
+  rows: Record<string, unknown>[];
+  fields: Field[];
+  /** Rows affected or returned, where the database says. */
+  rowCount?: number;
+}
+
+/** A session that runs statements; inside `transaction` it is the transaction's own. */
+export interface Session {
+  query(sql: string, params?: unknown[]): Promise<QueryResult>;
+  /** One or more statements, no parameters; the result of the last. */
+  exec(sql: string): Promise<QueryResult>;
+  /**
+   * Bulk-load rows in Postgres COPY text format (tab-separated, \N for null, one row a line), fed as
+   * chunks of whole lines. Returns the number of rows loaded.
+   */
+  copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<string>): Promise<number>;
+}
+
+export interface Driver extends Session {
+  readonly kind: 'embedded' | 'postgres' | 'redshift-data';
+  /** How many statements may usefully run at once (the embedded database runs one at a time). */
+  readonly maxConcurrency: number;
+  /** Run `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface TableOptions {
+  dist?: string;
+  sort?: string[];
+  sortType?: 'compound' | 'interleaved';
+}
+
+export interface Dialect {
+  readonly name: 'postgres' | 'redshift';
+  quote(identifier: string): string;
+  relation(r: Relation): string;
+  createSchema(schema: string): string;
+  createTableAs(r: Relation, sql: string, opts: TableOptions): string;
+  createTable(r: Relation, columnsDdl: string, opts: TableOptions): string;
+  createView(r: Relation, sql: string): string;
+  drop(r: Relation, kind: 'table' | 'view'): string;
+  rename(from: Relation, toIdentifier: string): string;
+  /** Query listing (identifier, kind 'table' | 'view') of relations in a schema; one parameter: the schema. */
+  listRelations(): string;
+  /** Query listing (column_name, data_type, character_maximum_length) of a relation, in order; parameters: schema, identifier. */
+  listColumns(): string;
+}
+
+/** A target's connection: driver, dialect and the schema models go to by default. */
+export interface Warehouse {
+  readonly driver: Driver;
+  readonly dialect: Dialect;
+  readonly schema: string;
+  /** One line about where this warehouse is, without secrets. */
+  readonly description: string;
+}
