@@ -10,6 +10,7 @@ import { resolveTarget } from '../project/targets.js';
 import { TemplateEngine, type RenderEnv } from '../template/engine.js';
 import { openWarehouse, type Warehouse } from '../warehouse/index.js';
 import type { Logger } from '../run/log.js';
+import { readState } from '../run/state.js';
 
 /** Options every command shares. */
 export interface CommonOptions {
@@ -93,6 +94,7 @@ export function select(ctx: Context, opts: SelectionOptions, resourceTypes: Reso
     select: opts.select ?? [],
     exclude: opts.exclude ?? [],
     resourceTypes,
+    state: readState(ctx.project.dir, ctx.targetName),
   });
   for (const w of warnings) log.warn(w);
   return selected;
@@ -109,8 +111,8 @@ export function checkDataPath(ctx: Context, selected: Set<string>): void {
   }
 }
 
-export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>): Promise<T> {
-  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir);
+export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>, threads?: number): Promise<T> {
+  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir, threads);
   try {
     return await fn(wh);
   } finally {

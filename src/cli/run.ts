@@ -4,6 +4,7 @@ import { writeCompiled, writeManifest, writeRunResults } from '../run/artifacts.
 import type { Logger } from '../run/log.js';
 import { countStatuses, hasFailures, type NodeResult } from '../run/results.js';
 import { executeNodes, type RunCommand } from '../run/runner.js';
+import { recordState } from '../run/state.js';
 import { checkDataPath, createContext, select, withWarehouse, type CommonOptions, type SelectionOptions } from './context.js';
 
 export interface RunOptions extends CommonOptions, SelectionOptions {
@@ -57,9 +58,10 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
       targetDir: ctx.targetDir,
       log,
     });
-  });
+  }, threads);
   const elapsed = (Date.now() - started) / 1000;
   writeRunResults(ctx.targetDir, results, invocationId, elapsed, runArgs(command, opts, ctx.targetName));
+  recordState(ctx.project.dir, ctx.targetName, manifest, results);
   printSummary(results, counts, elapsed, log, (id) => manifest.nodes.get(id)?.name ?? id);
   return hasFailures(results) ? 1 : 0;
 }

@@ -77,7 +77,6 @@ export const LOG_JSON_PATH = `{
 
 const DAY = 86_400;
 const CHUNK_BYTES = 1 << 20;
-const BATCH_CHARS = 16 << 10;
 
 // ---------------------------------------------------------------------------
 // PRNG and small helpers
@@ -116,6 +115,12 @@ function geometric(rng: Rng, mean: number): number {
 /** JSON as Python's json.dumps writes it (ensure_ascii): non-ASCII as lowercase \uXXXX. */
 function pyJson(s: string): string {
   return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** Bytes of a string known to be ASCII (everything written is escaped to ASCII). */
+function ascii(s: string): Buffer {
+  if (!/^[\x00-\x7f]*$/.test(s)) throw new Error(`internal: non-ASCII text in output: ${s}`);
+  return Buffer.from(s, 'latin1');
 }
 
 /** A JSON string as the event logs write it: like pyJson, and `/` escaped as `\/`. */
@@ -286,12 +291,13 @@ interface Page {
   method: 'GET' | 'PUT';
   status: number;
   /** `<method>","page":"<name>"` — the fixed middle of a log line. */
-  frag: string;
-  statusStr: string;
+  frag: Buffer;
+  /** `,"status":<status>,"ts":` */
+  statusTs: Buffer;
 }
 
 function page(name: string, method: 'GET' | 'PUT', status: number): Page {
-  return { name, method, status, frag: `${method}","page":${logJson(name)}`, statusStr: String(status) };
+  return { name, method, status, frag: ascii(`${method}","page":${logJson(name)}`), statusTs: ascii(`,"status":${status},"ts":`) };
 }
 
 const P = {
@@ -393,9 +399,9 @@ interface CatalogueSong {
 
 /** A song as a NextSong event writes it: pre-escaped fragments. */
 interface Playable {
-  artistJ: string;
-  songJ: string;
-  lengthStr: string;
+  artist: Buffer;
+  song: Buffer;
+  lengthText: Buffer;
   length: number;
 }
 
@@ -465,7 +471,7 @@ function durationOf(rng: Rng): number {
 }
 
 function playable(title: string, artist: string, length: number): Playable {
-  return { artistJ: logJson(artist), songJ: logJson(title), lengthStr: String(length), length };
+  return { artist: ascii(logJson(artist)), song: ascii(logJson(title)), lengthText: ascii(String(length)), length };
 }
 
 function buildCatalogue(rng: Rng, nSongs: number, nEvents: number): CatalogueOut {
@@ -571,18 +577,34 @@ function songFileContent(s: CatalogueSong): string {
 // ---------------------------------------------------------------------------
 // Users and sessions
 
-/** The fixed pieces of a log line that depend on who is (or is not) logged in. */
+/** The fixed pieces of a log line that depend on who is (or is not) logged in, as bytes. */
 interface Identity {
   /** `,"auth":…,"firstName":…,"gender":…,"itemInSession":` */
-  a: string;
+  a: Buffer;
   /** `,"lastName":…,"length":` */
-  b: string;
-  /** `","location":…,"method":"` */
-  c: string;
+  b: Buffer;
+  /** `,"level":"free","location":…,"method":"` */
+  cFree: Buffer;
+  /** `,"level":"paid","location":…,"method":"` */
+  cPaid: Buffer;
   /** `,"registration":…,"sessionId":` */
-  d: string;
+  d: Buffer;
   /** `,"userAgent":…,"userId":…}\n` */
-  e: string;
+  e: Buffer;
+  /** Longest possible sum of the pieces. */
+  size: number;
+}
+
+function identity(a: string, b: string, location: string, d: string, e: string): Identity {
+  const id = {
+    a: ascii(a),
+    b: ascii(b),
+    cFree: ascii(`,"level":"free","location":${location},"method":"`),
+    cPaid: ascii(`,"level":"paid","location":${location},"method":"`),
+    d: ascii(d),
+    e: ascii(e),
+  };
+  return { ...id, size: id.a.length + id.b.length + id.cFree.length + id.d.length + id.e.length };
 }
 
 interface User {
@@ -596,13 +618,13 @@ interface User {
   seen: boolean;
 }
 
-const LOGGED_OUT_IDENT: Identity = {
-  a: ',"auth":"Logged Out","firstName":null,"gender":null,"itemInSession":',
-  b: ',"lastName":null,"length":',
-  c: '","location":null,"method":"',
-  d: ',"registration":null,"sessionId":',
-  e: ',"userAgent":null,"userId":""}\n',
-};
+const LOGGED_OUT_IDENT: Identity = identity(
+  ',"auth":"Logged Out","firstName":null,"gender":null,"itemInSession":',
+  ',"lastName":null,"length":',
+  'null',
+  ',"registration":null,"sessionId":',
+  ',"userAgent":null,"userId":""}\n',
+);
 
 function buildUsers(rng: Rng, n: number, startSec: number, endSec: number, msOffset: number): { users: User[]; cumWeight: Float64Array } {
   // Distinct numeric ids, not contiguous.
@@ -620,13 +642,15 @@ function buildUsers(rng: Rng, n: number, startSec: number, endSec: number, msOff
     const first = pick(rng, female ? FIRST_F : FIRST_M);
     const last = pick(rng, LAST);
     const registration = (startSec - int(rng, DAY / 2, 90 * DAY)) * 1000 + msOffset;
-    const ident: Identity = {
-      a: `,"auth":"Logged In","firstName":${logJson(first)},"gender":"${female ? 'F' : 'M'}","itemInSession":`,
-      b: `,"lastName":${logJson(last)},"length":`,
-      c: `","location":${logJson(pick(rng, METROS))},"method":"`,
-      d: `,"registration":${registration}.0,"sessionId":`,
-      e: `,"userAgent":${logJson('"' + pick(rng, USER_AGENTS) + '"')},"userId":${logJson(id)}}\n`,
-    };
+    const location = logJson(pick(rng, METROS));
+    const agent = logJson('"' + pick(rng, USER_AGENTS) + '"');
+    const ident = identity(
+      `,"auth":"Logged In","firstName":${logJson(first)},"gender":"${female ? 'F' : 'M'}","itemInSession":`,
+      `,"lastName":${logJson(last)},"length":`,
+      location,
+      `,"registration":${registration}.0,"sessionId":`,
+      `,"userAgent":${agent},"userId":${logJson(id)}}\n`,
+    );
     users.push({ id, ident, level: rng() < 0.35 ? 'free' : 'paid', changeAt: Infinity, changed: false, active: 0, seen: false });
     weights.push(Math.exp(1.1 * gaussian(rng))); // a few heavy listeners, a long tail
   }
@@ -660,7 +684,7 @@ function buildUsers(rng: Rng, n: number, startSec: number, endSec: number, msOff
 
 interface Session {
   seq: number;
-  sid: string;
+  sid: number;
   /** null: a visitor who never logs in. */
   user: User | null;
   /** Second of the next event. */
@@ -785,6 +809,39 @@ class ChunkWriter {
   }
 }
 
+const K_ARTIST = ascii('{"artist":');
+const K_SONG = ascii(',"song":');
+const NULL = ascii('null');
+
+/** Copies `src` into `dst` at `pos`; returns the position after it. */
+function put(dst: Buffer, pos: number, src: Buffer): number {
+  dst.set(src, pos);
+  return pos + src.length;
+}
+
+/** Writes the decimal digits of a small non-negative integer (< 2^30). */
+function putInt(dst: Buffer, pos: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+  let p = pos + digits;
+  let x = n;
+  do {
+    dst[--p] = 48 + (x % 10);
+    x = (x / 10) | 0;
+  } while (x > 0);
+  return pos + digits;
+}
+
+/** Writes exactly `width` digits of `n` (< 10^width), zero-padded. */
+function putPadded(dst: Buffer, pos: number, n: number, width: number): number {
+  let x = n;
+  for (let p = pos + width - 1; p >= pos; p--) {
+    dst[p] = 48 + (x % 10);
+    x = (x / 10) | 0;
+  }
+  return pos + width;
+}
+
 async function writeAll(fh: FileHandle, buf: Buffer, length: number): Promise<void> {
   let off = 0;
   while (off < length) {
@@ -812,8 +869,8 @@ function checkInt(name: string, v: number, min: number): number {
 function parseStart(s: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
-  if (!m || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== s) {
-    throw new SparkifyError(`generate: 'startDate' must be a date 'YYYY-MM-DD', got '${s}'`);
+  if (!m || Number.isNaN(ms) || ms < 0 || new Date(ms).toISOString().slice(0, 10) !== s) {
+    throw new SparkifyError(`generate: 'startDate' must be a date 'YYYY-MM-DD' from 1970 on, got '${s}'`);
   }
   return ms / 1000;
 }
@@ -891,7 +948,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
   let nextSid = 1 + int(rng, 0, 20);
   let quotaLeft = events;
   const MEAN_LEN = 9.5;
-  const arrivalEnd = endSec - Math.min(7200, DAY / 4); // quiet last two hours: sessions wind down
+  const arrivalEnd = endSec - 7200; // no new sessions in the last two hours: they wind down
 
   const sessionLength = (): number => {
     const n = rng() < 0.85 ? geometric(rng, 6) : geometric(rng, 30);
@@ -910,7 +967,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
     quotaLeft -= n;
     const s: Session = {
       seq: seq++,
-      sid: String(nextSid),
+      sid: nextSid,
       user,
       sec,
       item: 0,
@@ -948,17 +1005,10 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
   };
 
   // ---- writer --------------------------------------------------------------
-  // Lines are gathered in a ~16 KB string (copying one long string into the
-  // buffer is much cheaper than copying many short ones), which is copied into
-  // the writer's 1 MB buffer. Output is pure ASCII (everything else is
-  // \u-escaped), so a string's length is its size in bytes.
+  // Each line is assembled directly in the writer's 1 MB buffer from
+  // pre-encoded pieces (identity, page, song) and digits: no per-event strings,
+  // no JSON.stringify. Everything written is ASCII.
   const w = new ChunkWriter();
-  let batch = '';
-  const drainBatch = async () => {
-    if (w.pos + batch.length > CHUNK_BYTES) await w.flush();
-    w.pos += w.buf.write(batch, w.pos, 'latin1');
-    batch = '';
-  };
   let curDay = -1;
   const openDay = async (day: number) => {
     const { dir, file } = dayPath(outDir, startSec, day);
@@ -969,24 +1019,18 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
     await w.open(file);
     curDay = day;
   };
-  const closeDay = async () => {
-    await drainBatch();
-    await w.close();
-  };
-
-  // ts = sec * 1000 + msOffset, built as text: converting 13-digit doubles to
-  // strings was a hot spot, small integers are cheap.
-  const msSuffix = String(msOffset).padStart(3, '0');
-  let tsHigh = -1;
-  let tsHighStr = '';
-  const tsString = (sec: number): string => {
-    const high = Math.floor(sec / 1e6);
-    if (high !== tsHigh) {
-      tsHigh = high;
-      tsHighStr = String(high);
-    }
-    return tsHighStr + String(sec - high * 1e6).padStart(6, '0') + msSuffix;
-  };
+  const closeDay = () => w.close();
+  const msSuffix = ascii(String(msOffset).padStart(3, '0'));
+  let maxSong = 0;
+  for (const p of [...cat.exact, ...cat.near.flat(), ...cat.pool]) {
+    maxSong = Math.max(maxSong, p.artist.length + p.song.length + p.lengthText.length);
+  }
+  let maxIdent = LOGGED_OUT_IDENT.size;
+  for (const u of users) maxIdent = Math.max(maxIdent, u.ident.size);
+  let maxPage = 0;
+  for (const p of Object.values(P)) maxPage = Math.max(maxPage, p.frag.length + p.statusTs.length);
+  // A bound on a line's length: checked before each line, so a line never straddles two chunks.
+  const maxLine = K_ARTIST.length + K_SONG.length + 3 * NULL.length + maxSong + maxIdent + maxPage + 3 * 20;
 
   let nextSongEvents = 0;
   let matchedPlays = 0;
@@ -1036,14 +1080,11 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
       const loggedInNow = user !== null && s.loggedIn && pg !== P.Login;
       const ident = loggedInNow ? user.ident : LOGGED_OUT_IDENT;
       const level = user === null ? 'free' : user.level;
-      let artistJ = 'null';
-      let songJ = 'null';
-      let lengthStr = 'null';
+      let song: Playable | null = null;
       let gap: number;
       if (pg === P.NextSong) {
         nextSongEvents++;
         const r = rng();
-        let song: Playable;
         if (r < P_MATCH) {
           song = cat.exact[Math.floor(catSize * rng() ** 1.3)]!;
           matchedPlays++;
@@ -1053,9 +1094,6 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
           const u = rng();
           song = cat.pool[Math.floor(poolSize * u * u)]!; // a few hits, a long tail
         }
-        artistJ = song.artistJ;
-        songJ = song.songJ;
-        lengthStr = song.lengthStr;
         gap = rng() < 0.85 ? Math.round(song.length) : int(rng, 5, Math.max(5, Math.round(song.length)));
       } else if (pg === P.Logout) gap = int(rng, 1, 300);
       else if (pg === P.Login) gap = int(rng, 1, 40);
@@ -1064,26 +1102,29 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
       else gap = int(rng, 0, 8);
       if (rng() < 0.003) gap = 0;
 
-      const line =
-        '{"artist":' +
-        artistJ +
-        ident.a +
-        s.item +
-        ident.b +
-        lengthStr +
-        ',"level":"' +
-        level +
-        ident.c +
-        pg.frag +
-        ident.d +
-        s.sid +
-        ',"song":' +
-        songJ +
-        ',"status":' +
-        pg.statusStr +
-        ',"ts":' +
-        tsString(sec) +
-        ident.e;
+      if (w.pos + maxLine > CHUNK_BYTES) await w.flush();
+      const b = w.buf;
+      let o = put(b, w.pos, K_ARTIST);
+      o = put(b, o, song === null ? NULL : song.artist);
+      o = put(b, o, ident.a);
+      o = putInt(b, o, s.item);
+      o = put(b, o, ident.b);
+      o = put(b, o, song === null ? NULL : song.lengthText);
+      o = put(b, o, level === 'free' ? ident.cFree : ident.cPaid);
+      o = put(b, o, pg.frag);
+      o = put(b, o, ident.d);
+      o = putInt(b, o, s.sid);
+      o = put(b, o, K_SONG);
+      o = put(b, o, song === null ? NULL : song.song);
+      o = put(b, o, pg.statusTs);
+      // ts = sec * 1000 + msOffset, written as the digits of sec (split to stay in small integers) then msOffset
+      const secHigh = Math.floor(sec / 100_000);
+      o = putInt(b, o, secHigh);
+      o = putPadded(b, o, sec - secHigh * 100_000, 5);
+      b[o] = msSuffix[0]!;
+      b[o + 1] = msSuffix[1]!;
+      b[o + 2] = msSuffix[2]!;
+      w.pos = put(b, o + 3, ident.e);
 
       // -- state after the event
       if (user !== null) {
@@ -1111,9 +1152,6 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
         heap.pop();
         if (user !== null) user.active--;
       }
-
-      batch += line;
-      if (batch.length >= BATCH_CHARS) await drainBatch();
     }
     await closeDay();
     for (let d = curDay + 1; d < days; d++) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SparkifyError, didYouMean } from '../errors.js';
 import type { Project } from '../project/load.js';
@@ -306,6 +307,7 @@ export function compileProject(project: Project, engine: TemplateEngine, env: Re
       node.compiled_code = '';
     }
     node.depends_on.nodes = [...deps].sort();
+    node.checksum = createHash('sha256').update(node.compiled_code ?? node.raw_code).update('\0').update(JSON.stringify(node.config)).digest('hex').slice(0, 20);
   }
 
   // Disabled nodes vanish, and so do tests of disabled nodes.

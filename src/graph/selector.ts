@@ -29,6 +29,8 @@ export interface SelectOptions {
   resourceTypes?: ResourceType[];
   /** dbt "eager" indirect selection (default true): select a test when any node it depends on is selected. */
   indirectTests?: boolean;
+  /** For `state:`: checksum of each node as last built successfully (unique_id -> checksum). */
+  state?: ReadonlyMap<string, string>;
 }
 
 export interface Selection {
@@ -61,7 +63,7 @@ interface Criterion {
 const SPEC =
   /^(?<at>@)?(?<parents>(?<parentsDepth>\d*)\+)?(?:(?<method>[\w.]+):)?(?<value>.*?)(?<children>\+(?<childrenDepth>\d*))?$/s;
 
-function parseCriterion(raw: string): Criterion {
+function parseCriterion(raw: string, ctx: MethodContext): Criterion {
   const g = SPEC.exec(raw)?.groups;
   if (!g) throw new SelectorError(`Invalid selector spec '${raw}'`);
   const value = g.value ?? '';
@@ -100,7 +102,7 @@ function parseCriterion(raw: string): Criterion {
     parentsDepth: depth(g.parentsDepth),
     children,
     childrenDepth: depth(g.childrenDepth),
-    matches: METHODS[method](value, args, raw),
+    matches: METHODS[method](value, args, raw, ctx),
   };
 }
 
@@ -109,7 +111,7 @@ function depth(raw: string | undefined): number | undefined {
 }
 
 /** One CLI argument list -> union of intersections of criteria. Empty strings and extra spaces are ignored. */
-function parseArgs(args: string[] | undefined): { raw: string; criteria: Criterion[] }[] {
+function parseArgs(args: string[] | undefined, ctx: MethodContext): { raw: string; criteria: Criterion[] }[] {
   const tokens = (args ?? []).flatMap((a) => a.trim().split(/\s+/)).filter((t) => t !== '');
   return tokens.map((raw) => {
     const parts = raw.split(',');
@@ -118,14 +120,18 @@ function parseArgs(args: string[] | undefined): { raw: string; criteria: Criteri
         `Invalid selector spec '${raw}': empty criterion in an intersection (join criteria with ',' and no spaces, e.g. 'tag:nightly,config.materialized:table')`,
       );
     }
-    return { raw, criteria: parts.map(parseCriterion) };
+    return { raw, criteria: parts.map((p) => parseCriterion(p, ctx)) };
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Methods. Each takes (value, dotted args, raw spec), validates them, and returns a node predicate.
 
-type Matcher = (value: string, args: string[], raw: string) => (node: Node) => boolean;
+interface MethodContext {
+  state?: ReadonlyMap<string, string>;
+}
+
+type Matcher = (value: string, args: string[], raw: string, ctx: MethodContext) => (node: Node) => boolean;
 
 /** dbt's fnmatch-style wildcards (`*`, `?`, `[abc]`); `*` also matches dots. */
 function glob(text: string, pattern: string): boolean {
@@ -241,6 +247,15 @@ const METHODS = {
     noArgs('test_name', args, raw);
     return (n) => n.resource_type === 'test' && n.test_metadata !== undefined && glob(n.test_metadata.name, value);
   },
+  state: (value, args, raw, ctx) => {
+    noArgs('state', args, raw);
+    if (value !== 'modified' && value !== 'new') {
+      throw new SelectorError(`Invalid selector spec '${raw}': state takes 'modified' (changed or new since the last successful build) or 'new'`);
+    }
+    const state = ctx.state ?? new Map<string, string>();
+    return (n) =>
+      n.resource_type !== 'source' && (value === 'new' ? !state.has(n.unique_id) : state.get(n.unique_id) !== n.checksum);
+  },
   test_type: (value, args, raw) => {
     noArgs('test_type', args, raw);
     const kinds: Record<string, (n: Node) => boolean> = {
@@ -324,9 +339,9 @@ function resolveCriterion(graph: Graph, c: Criterion, eager: boolean): { direct:
   return { direct, all };
 }
 
-function resolveArgs(graph: Graph, args: string[] | undefined, eager: boolean, warnings: string[]): Set<string> {
+function resolveArgs(graph: Graph, args: string[] | undefined, eager: boolean, warnings: string[], ctx: MethodContext): Set<string> {
   const result = new Set<string>();
-  for (const token of parseArgs(args)) {
+  for (const token of parseArgs(args, ctx)) {
     let acc: Set<string> | undefined;
     const unmatchedNames: string[] = [];
     for (const c of token.criteria) {
@@ -348,16 +363,17 @@ function resolveArgs(graph: Graph, args: string[] | undefined, eager: boolean, w
 
 export function selectNodes(manifest: Manifest, opts: SelectOptions): Selection {
   // Parse everything first so that a syntax error is reported whatever the manifest holds.
-  const hasSelect = parseArgs(opts.select).length > 0;
-  parseArgs(opts.exclude);
+  const ctx: MethodContext = opts.state ? { state: opts.state } : {};
+  const hasSelect = parseArgs(opts.select, ctx).length > 0;
+  parseArgs(opts.exclude, ctx);
 
   const graph = enabledGraph(manifest);
   const warnings: string[] = [];
   const included = hasSelect
-    ? resolveArgs(graph, opts.select, opts.indirectTests ?? true, warnings)
+    ? resolveArgs(graph, opts.select, opts.indirectTests ?? true, warnings, ctx)
     : new Set(graph.nodes.keys());
   // dbt always resolves --exclude with eager indirect selection: tests of excluded nodes go too.
-  const excluded = resolveArgs(graph, opts.exclude, true, warnings);
+  const excluded = resolveArgs(graph, opts.exclude, true, warnings, ctx);
   const types = new Set<ResourceType>(opts.resourceTypes ?? DEFAULT_RESOURCE_TYPES);
 
   const selected = new Set<string>();

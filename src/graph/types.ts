@@ -62,6 +62,8 @@ export interface Node {
   raw_code: string;
   /** Rendered SQL, filled by compile. */
   compiled_code?: string;
+  /** Hash of what the node builds (compiled SQL and config): `state:modified` compares it. */
+  checksum?: string;
   /** unique_ids this node depends on (from ref/source, and a test's model). */
   depends_on: { nodes: string[]; macros: string[] };
   /** For tests: the node they test (their "attached node"), and what the generic test is. */

@@ -1,0 +1,149 @@
+import { once } from 'node:events';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { SparkifyError } from '../errors.js';
+import { toSqlError } from './errors.js';
+import { postgresDialect } from './postgres-dialect.js';
+import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
+
+export interface PostgresSettings {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  schema: string;
+  threads: number;
+}
+
+/**
+ * A PostgreSQL server. Unset settings fall back to libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
+ * PGDATABASE), which node-postgres reads itself. One pool; --threads sets its size.
+ */
+export async function openPostgres(s: PostgresSettings): Promise<Warehouse> {
+  const pool = new pg.Pool({
+    ...(s.host ? { host: s.host } : {}),
+    ...(s.port ? { port: s.port } : {}),
+    ...(s.user ? { user: s.user } : {}),
+    ...(s.password ? { password: s.password } : {}),
+    ...(s.database ? { database: s.database } : {}),
+    max: s.threads,
+    application_name: 'sparkify',
+    // Set at connection start-up, so every pooled client resolves unqualified names in the target schema.
+    options: `-c search_path=${postgresDialect.quote(s.schema).replace(/ /g, '\\ ')},public`,
+    types: { getTypeParser },
+  });
+  // An idle client's error (server restart) must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const where = describe(s);
+  try {
+    await pool.query(postgresDialect.createSchema(s.schema));
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new SparkifyError(`cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`, {
+      hint: 'Check PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE (or the target in project.yml), and that the server is running.',
+      cause: err,
+    });
+  }
+  return { driver: new PostgresDriver(pool, s.threads), dialect: postgresDialect, schema: s.schema, description: `PostgreSQL ${where}` };
+}
+
+/** host:port/database as user, never the password. */
+function describe(s: PostgresSettings): string {
+  const env = process.env;
+  const host = s.host ?? env.PGHOST ?? 'localhost';
+  const port = s.port ?? env.PGPORT ?? 5432;
+  const db = s.database ?? env.PGDATABASE ?? s.user ?? env.PGUSER ?? '';
+  return `${host}:${port}/${db} as ${s.user ?? env.PGUSER ?? '(default user)'}, schema ${s.schema}`;
+}
+
+class PostgresDriver implements Driver {
+  readonly kind = 'postgres' as const;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly maxConcurrency: number,
+  ) {}
+
+  query(sql: string, params?: unknown[]): Promise<QueryResult> {
+    return runQuery(this.pool, sql, params);
+  }
+  exec(sql: string): Promise<QueryResult> {
+    return runQuery(this.pool, sql);
+  }
+  async copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<string>): Promise<number> {
+    return this.transaction((tx) => tx.copyIn(relation, columns, chunks));
+  }
+  async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const result = await fn(clientSession(client));
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+function clientSession(client: pg.PoolClient): Session {
+  return {
+    query: (sql, params) => runQuery(client, sql, params),
+    exec: (sql) => runQuery(client, sql),
+    async copyIn(relation, columns, chunks) {
+      const sql = `copy ${postgresDialect.relation(relation)} (${columns.map((c) => postgresDialect.quote(c)).join(', ')}) from stdin`;
+      const stream = client.query(copyFrom(sql));
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('finish', resolve);
+        stream.on('error', (err: unknown) => reject(toSqlError(err, sql)));
+      });
+      try {
+        for await (const chunk of chunks) {
+          if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+        }
+      } catch (err) {
+        stream.destroy(err as Error);
+        await done.catch(() => undefined);
+        throw err;
+      }
+      stream.end();
+      await done;
+      return stream.rowCount;
+    },
+  };
+}
+
+const INT8_OID = 20;
+
+/** bigint (count(*)) as a number when it fits, as the embedded driver gives it; otherwise as text. */
+function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID && format !== 'binary') {
+    return (v) => {
+      const n = Number(v);
+      return Number.isSafeInteger(n) ? n : v;
+    };
+  }
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+}
+
+async function runQuery(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult> {
+  let r: pg.QueryResult | pg.QueryResult[];
+  try {
+    r = params && params.length ? await q.query(sql, params) : await q.query(sql);
+  } catch (err) {
+    throw toSqlError(err, sql);
+  }
+  const last = Array.isArray(r) ? r[r.length - 1]! : r;
+  return {
+    rows: last.rows as Record<string, unknown>[],
+    fields: (last.fields ?? []).map((f: pg.FieldDef) => ({ name: f.name, typeId: f.dataTypeID })),
+    ...(last.rowCount === null ? {} : { rowCount: last.rowCount }),
+  };
+}
