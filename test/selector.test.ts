@@ -397,7 +397,7 @@ describe('errors', () => {
   };
 
   it('rejects unknown methods, listing the valid ones', () => {
-    fails({ select: ['colour:red'] }, /'colour' is not a valid method name\. Valid methods: fqn, tag, path, file, package, config, resource_type, source, test_name, test_type$/);
+    fails({ select: ['colour:red'] }, /'colour' is not a valid method name\. Valid methods: fqn, tag, path, file, package, config, resource_type, source, test_name, state, test_type$/);
     fails({ exclude: ['tagg:daily'] }, /'tagg' is not a valid method name/);
   });
 
@@ -432,6 +432,29 @@ describe('errors', () => {
       expect(err).toBeInstanceOf(Error);
       expect((err as SelectorError).name).toBe('SelectorError');
       expect((err as SelectorError).exitCode).toBe(2);
+    }
+  });
+});
+
+describe('state', () => {
+  it('state:modified selects nodes whose checksum differs from the recorded one, or that were never built', () => {
+    const checksums = new Map<string, string>();
+    for (const n of manifest.nodes.values()) {
+      n.checksum = `sum-${n.unique_id}`;
+      checksums.set(n.unique_id, n.checksum);
+    }
+    try {
+      expect(run({ select: ['state:modified'], state: checksums })).toEqual([]);
+      manifest.nodes.get(DIM_USERS)!.checksum = 'edited';
+      checksums.delete(SEED);
+      expect(run({ select: ['state:modified'], state: checksums, resourceTypes: ['model', 'seed'] })).toEqual(sorted([DIM_USERS, SEED]));
+      expect(run({ select: ['state:new'], state: checksums, resourceTypes: ['model', 'seed'] })).toEqual([SEED]);
+      expect(run({ select: ['state:modified+'], state: checksums, resourceTypes: ['model'] })).toEqual(
+        sorted(run({ select: ['dim_users+'], resourceTypes: ['model'] })),
+      );
+      expect(() => run({ select: ['state:changed'], state: checksums })).toThrow(/state takes 'modified'/);
+    } finally {
+      for (const n of manifest.nodes.values()) delete n.checksum;
     }
   });
 });

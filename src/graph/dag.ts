@@ -11,7 +11,7 @@ export function topoOrder(manifest: Manifest): string[] {
   } catch {
     const cycle = findCycle(manifest);
     const names = cycle.map((id) => manifest.nodes.get(id)!);
-    throw new SparkifyError(`dependency cycle: ${names.map((n) => n.name).join(' -> ')} -> ${names[0]!.name}`, {
+    throw new SparkifyError(`dependency cycle: ${names.map((n) => n.name).join(' -> ')} -> ${names[0]!.name} (each feeds the next)`, {
       location: { file: names[0]!.original_file_path, line: 1, column: 0 },
       hint: `Every node on the cycle: ${names.map((n) => n.original_file_path).join(', ')}. Remove one of these ref()s.`,
     });
