@@ -42,7 +42,8 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
   checkDataPath(ctx, selected);
 
   const results = await withWarehouse(ctx, async (warehouse) => {
-    log.info(`Concurrency: ${Math.min(threads, warehouse.driver.maxConcurrency)} thread${threads > 1 ? 's' : ''} (${warehouse.description})`);
+    const n = Math.min(threads, warehouse.driver.maxConcurrency);
+    log.info(`Concurrency: ${n} thread${n === 1 ? '' : 's'} (${warehouse.description})`);
     log.info('');
     return executeNodes({
       command,
