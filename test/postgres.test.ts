@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRealSample, makeProject, realSampleVars, type Project } from './support/project.js';
+import { runCommand } from '../src/cli/run.js';
+import { memoryLogger } from '../src/run/log.js';
+import { hasRealSample, makeProject, realSampleVars, runCli, type Project } from './support/project.js';
 
 // The same warehouse on a real PostgreSQL server (libpq variables; CI sets them and starts the server).
 
@@ -85,5 +89,100 @@ describe.skipIf(!!unreachable || !hasRealSample)('the warehouse on PostgreSQL', 
     expect(r.stdout).toContain('Concurrency: 4 threads');
     const results = JSON.parse(server.read('target/run_results.json')) as { results: { thread_id: string }[] };
     expect(new Set(results.results.map((x) => x.thread_id)).size).toBeGreaterThan(1);
+  });
+});
+
+describe.skipIf(!!unreachable)('PostgreSQL: atomic swaps, run locks, secrets', () => {
+  const schema = `sparkify_swap_${process.pid}_${Date.now().toString(36)}`;
+  let p: Project;
+
+  beforeAll(async () => {
+    p = makeProject({ withDatabase: false });
+    p.write('project.yml', p.read('project.yml').replace(/(  pg:\n    type: postgres\n    schema: )sparkify/, `$1${schema}`));
+    const r = await p.run('run', '--target', 'pg', '--select', '+dim_users');
+    expect(r.code, r.output).toBe(0);
+  });
+
+  afterAll(async () => {
+    const client = new pg.Client();
+    await client.connect();
+    await client.query(`drop schema if exists "${schema}" cascade`);
+    await client.end();
+  });
+
+  it('a reader never sees a missing or half-built table during 20 rebuilds, nor after a failed one', async () => {
+    const reader = new pg.Client();
+    await reader.connect();
+    const expected = Number((await reader.query(`select count(*) as n from "${schema}".dim_users`)).rows[0].n);
+    expect(expected).toBeGreaterThan(0);
+    let stop = false;
+    let reads = 0;
+    const seen = new Set<number>();
+    const errors: string[] = [];
+    const loop = (async () => {
+      while (!stop) {
+        try {
+          seen.add(Number((await reader.query(`select count(*) as n from "${schema}".dim_users`)).rows[0].n));
+          reads++;
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+    })();
+    const opts = { projectDir: p.dir, target: 'pg', select: ['dim_users'] };
+    for (let i = 0; i < 20; i++) {
+      const log = memoryLogger();
+      expect(await runCommand('run', opts, log), log.lines.join('\n')).toBe(0);
+    }
+    // A broken version fails mid-build: the old table must stay.
+    p.write('models/marts/dim_users.sql', p.read('models/marts/dim_users.sql').replace('select e.user_id,', 'select case when e.user_id > 50 then cast(e.last_name as integer) else e.user_id end as user_id,'));
+    const log = memoryLogger();
+    expect(await runCommand('run', opts, log)).toBe(1);
+    stop = true;
+    await loop;
+    await reader.end();
+    expect(errors).toEqual([]);
+    expect([...seen]).toEqual([expected]);
+    expect(reads).toBeGreaterThan(20);
+  });
+
+  it('a second run waits for the first, or fails at once with --no-wait', async () => {
+    // Hold the run lock as another run would, from a session of our own.
+    const holder = new pg.Client({ options: `-c search_path=${schema},public` });
+    await holder.connect();
+    const k = Number((await holder.query(`select hashtext('sparkify run ' || current_database() || '.' || current_schema()) as k`)).rows[0].k);
+    await holder.query('select pg_advisory_lock($1)', [k]);
+    try {
+      const noWait = await p.run('run', '--target', 'pg', '--select', 'stg_songs', '--no-wait');
+      expect(noWait.code).toBe(2);
+      expect(noWait.stderr).toContain(`another sparkify run holds the lock on schema ${schema}`);
+      const waiting = p.run('run', '--target', 'pg', '--select', 'stg_songs');
+      await new Promise((r) => setTimeout(r, 1500));
+      await holder.query('select pg_advisory_unlock($1)', [k]);
+      const done = await waiting;
+      expect(done.code, done.output).toBe(0);
+      expect(done.stdout).toContain('Another sparkify run holds this target; waiting for it to finish');
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('a password never appears in output or artifacts, even when the connection fails', async () => {
+    const secret = 'Tr0ub4dor-and-3-correct-horse';
+    const q = makeProject({ withDatabase: false });
+    q.write('project.yml', q.read('project.yml').replace(/  pg:\n    type: postgres\n/, `  pg:\n    type: postgres\n    password: '{{env "SPARKIFY_TEST_SECRET"}}'\n`));
+    const env = { SPARKIFY_TEST_SECRET: secret, PGPORT: '1', PGHOST: '127.0.0.1' };
+    const outputs: string[] = [];
+    for (const args of [['debug', '--target', 'pg'], ['build', '--target', 'pg'], ['show', '--target', 'pg', '--inline', 'select 1']]) {
+      const r = await runCli(q.dir, args, env);
+      expect(r.code, r.output).toBe(2);
+      outputs.push(r.output);
+    }
+    expect(outputs.join('\n')).toContain('cannot connect to PostgreSQL at 127.0.0.1:1/');
+    expect(outputs[0]).toContain('password: ****');
+    const files = fs.readdirSync(q.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.parentPath.includes('sample-data'));
+    for (const text of [...outputs, ...files.map((f) => fs.readFileSync(path.join(f.parentPath, f.name), 'utf8'))]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

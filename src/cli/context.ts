@@ -111,8 +111,8 @@ export function checkDataPath(ctx: Context, selected: Set<string>): void {
   }
 }
 
-export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>, threads?: number): Promise<T> {
-  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir, threads);
+export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>, opts: { threads?: number; wait?: boolean } = {}): Promise<T> {
+  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir, opts);
   try {
     return await fn(wh);
   } finally {

@@ -33,7 +33,8 @@ function runFlags(cmd: Command): Command {
       return v;
     }))
     .option('--full-refresh', 'rebuild incremental models and reload staging tables from scratch')
-    .option('-x, --fail-fast', 'stop at the first failure');
+    .option('-x, --fail-fast', 'stop at the first failure')
+    .option('--no-wait', 'fail at once if another run is using the target, instead of waiting for it');
 }
 
 let exitCode = 0;

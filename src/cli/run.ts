@@ -9,6 +9,8 @@ import { checkDataPath, createContext, select, withWarehouse, type CommonOptions
 
 export interface RunOptions extends CommonOptions, SelectionOptions {
   threads?: string;
+  /** commander's --no-wait: false means fail at once if another run holds the target's lock. */
+  wait?: boolean;
   fullRefresh?: boolean;
   failFast?: boolean;
 }
@@ -44,22 +46,30 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
   const results = await withWarehouse(ctx, async (warehouse) => {
     const n = Math.min(threads, warehouse.driver.maxConcurrency);
     log.info(`Concurrency: ${n} thread${n === 1 ? '' : 's'} (${warehouse.description})`);
-    log.info('');
-    return executeNodes({
-      command,
-      compiled: ctx.compiled,
-      engine: ctx.engine,
-      selected,
-      warehouse,
-      threads,
-      failFast: opts.failFast ?? false,
-      fullRefresh: opts.fullRefresh ?? false,
-      dataPath: ctx.dataPath,
-      projectDir: ctx.project.dir,
-      targetDir: ctx.targetDir,
-      log,
+    const unlock = await warehouse.driver.runLock?.({
+      wait: opts.wait ?? true,
+      onWait: () => log.info('Another sparkify run holds this target; waiting for it to finish ...'),
     });
-  }, threads);
+    log.info('');
+    try {
+      return await executeNodes({
+        command,
+        compiled: ctx.compiled,
+        engine: ctx.engine,
+        selected,
+        warehouse,
+        threads,
+        failFast: opts.failFast ?? false,
+        fullRefresh: opts.fullRefresh ?? false,
+        dataPath: ctx.dataPath,
+        projectDir: ctx.project.dir,
+        targetDir: ctx.targetDir,
+        log,
+      });
+    } finally {
+      await unlock?.();
+    }
+  }, { threads, wait: opts.wait ?? true });
   const elapsed = (Date.now() - started) / 1000;
   writeRunResults(ctx.targetDir, results, invocationId, elapsed, runArgs(command, opts, ctx.targetName));
   recordState(ctx.project.dir, ctx.targetName, manifest, results);

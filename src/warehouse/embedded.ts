@@ -9,9 +9,9 @@ import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.
 type PGliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
 /** The embedded warehouse: real Postgres compiled to WASM, one data directory under the project. */
-export async function openEmbedded(dataDir: string, schema: string): Promise<Warehouse> {
+export async function openEmbedded(dataDir: string, schema: string, opts: { wait?: boolean } = {}): Promise<Warehouse> {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
-  const release = await lockDataDir(dataDir);
+  const release = await lockDataDir(dataDir, opts.wait === false ? 0 : 60_000);
   let db: PGlite;
   try {
     db = await PGlite.create({ dataDir });
@@ -125,7 +125,7 @@ async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() => void
       }
       if (Date.now() - started > waitMs) {
         throw new SparkifyError(`the embedded database ${dataDir} is in use by another sparkify process (pid ${holder})`, {
-          hint: 'Wait for it to finish, or stop it, then run again.',
+          hint: waitMs ? `Waited ${waitMs / 1000}s. Wait for it to finish, or stop it, then run again.` : 'Wait for it to finish (or run without --no-wait to queue behind it).',
         });
       }
       await new Promise((r) => setTimeout(r, 200));

@@ -9,10 +9,17 @@ export type { Warehouse, Driver, Dialect, Relation, Session, QueryResult } from 
 export { SqlError } from './errors.js';
 
 /** Open the warehouse a target names. */
-export async function openWarehouse(targetName: string, target: TargetConfig, projectDir: string, threads?: number): Promise<Warehouse> {
+export interface OpenOptions {
+  /** Connections for --threads (a server's pool size). */
+  threads?: number;
+  /** Wait for another process using the target (default), or fail at once. */
+  wait?: boolean;
+}
+
+export async function openWarehouse(targetName: string, target: TargetConfig, projectDir: string, opts: OpenOptions = {}): Promise<Warehouse> {
   switch (target.type) {
     case 'embedded':
-      return openEmbedded(path.resolve(projectDir, target.path ?? path.join('.sparkify', targetName)), target.schema);
+      return openEmbedded(path.resolve(projectDir, target.path ?? path.join('.sparkify', targetName)), target.schema, { wait: opts.wait ?? true });
     case 'postgres':
       return openPostgres({
         ...(target.host ? { host: target.host } : {}),
@@ -21,7 +28,7 @@ export async function openWarehouse(targetName: string, target: TargetConfig, pr
         ...(target.password ? { password: target.password } : {}),
         ...(target.database ? { database: target.database } : {}),
         schema: target.schema,
-        threads: threads ?? target.threads ?? 4,
+        threads: opts.threads ?? target.threads ?? 4,
       });
     case 'redshift':
       throw new SparkifyError(`target '${targetName}' is of type ${target.type}, which this version cannot connect to yet`, {

@@ -21,18 +21,18 @@ export interface PostgresSettings {
  * PGDATABASE), which node-postgres reads itself. One pool; --threads sets its size.
  */
 export async function openPostgres(s: PostgresSettings): Promise<Warehouse> {
-  const pool = new pg.Pool({
+  const clientConfig: pg.ClientConfig = {
     ...(s.host ? { host: s.host } : {}),
     ...(s.port ? { port: s.port } : {}),
     ...(s.user ? { user: s.user } : {}),
     ...(s.password ? { password: s.password } : {}),
     ...(s.database ? { database: s.database } : {}),
-    max: s.threads,
     application_name: 'sparkify',
     // Set at connection start-up, so every pooled client resolves unqualified names in the target schema.
     options: `-c search_path=${postgresDialect.quote(s.schema).replace(/ /g, '\\ ')},public`,
     types: { getTypeParser },
-  });
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: s.threads });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const where = describe(s);
@@ -45,7 +45,7 @@ export async function openPostgres(s: PostgresSettings): Promise<Warehouse> {
       cause: err,
     });
   }
-  return { driver: new PostgresDriver(pool, s.threads), dialect: postgresDialect, schema: s.schema, description: `PostgreSQL ${where}` };
+  return { driver: new PostgresDriver(pool, s.threads, clientConfig, s.schema), dialect: postgresDialect, schema: s.schema, description: `PostgreSQL ${where}` };
 }
 
 /** host:port/database as user, never the password. */
@@ -63,6 +63,8 @@ class PostgresDriver implements Driver {
   constructor(
     private readonly pool: pg.Pool,
     readonly maxConcurrency: number,
+    private readonly clientConfig: pg.ClientConfig,
+    private readonly schema: string,
   ) {}
 
   query(sql: string, params?: unknown[]): Promise<QueryResult> {
@@ -87,6 +89,32 @@ class PostgresDriver implements Driver {
     } finally {
       client.release();
     }
+  }
+  async runLock(opts: { wait: boolean; onWait?: () => void }): Promise<() => Promise<void>> {
+    // A session-level advisory lock on a client of its own (outside the pool), keyed by database + schema.
+    const client = new pg.Client(this.clientConfig);
+    await client.connect();
+    const key = `select hashtext('sparkify run ' || current_database() || '.' || current_schema()) as k`;
+    const k = Number((await client.query(key)).rows[0].k);
+    if (opts.wait) {
+      const got = await client.query('select pg_try_advisory_lock($1) as ok', [k]);
+      if (!got.rows[0].ok) {
+        opts.onWait?.();
+        await client.query('select pg_advisory_lock($1)', [k]);
+      }
+    } else {
+      const got = await client.query('select pg_try_advisory_lock($1) as ok', [k]);
+      if (!got.rows[0].ok) {
+        await client.end();
+        throw new SparkifyError(`another sparkify run holds the lock on schema ${this.schema} of this database`, {
+          hint: 'Wait for it to finish, or run again without --no-wait to queue behind it.',
+        });
+      }
+    }
+    return async () => {
+      await client.query('select pg_advisory_unlock($1)', [k]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    };
   }
   close(): Promise<void> {
     return this.pool.end();

@@ -35,6 +35,12 @@ export interface Driver extends Session {
   readonly kind: 'embedded' | 'postgres' | 'redshift-data';
   /** How many statements may usefully run at once (the embedded database runs one at a time). */
   readonly maxConcurrency: number;
+  /**
+   * Take the target's run lock, so two runs on one warehouse never interleave. With `wait` false, fail at
+   * once if another run holds it (and call `onWait` when it has to wait). Resolves to the function that releases it. Drivers whose connection is
+   * already exclusive (the embedded database) need none.
+   */
+  runLock?(opts: { wait: boolean; onWait?: () => void }): Promise<() => Promise<void>>;
   /** Run `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
