@@ -8,6 +8,9 @@ import { runCommand } from './run.js';
 
 // Exit codes (DESIGN.md): 0 success; 1 a model, load or test failed; 2 usage, project or configuration error.
 
+// The AWS SDK warns on every run under Node 20 about its future requirements; it is not the user's concern here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const log = consoleLogger();
 const out = (s: string): void => {
   process.stdout.write(`${s}\n`);

@@ -105,7 +105,9 @@ function timestampConverter(opts: CopyOptions, withZone: boolean): Converter {
     if (scale && (typeof v === 'number' || (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)))) {
       const ms = Number(v) * scale;
       const d = new Date(ms);
-      if (Number.isNaN(d.getTime())) throw new ConvertError(`${String(v)} is not a valid epoch time`);
+      if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) {
+        throw new ConvertError(`${String(v)} is not a valid epoch time (TIMEFORMAT '${opts.timeformat}')`);
+      }
       // ISO with a Z: for a timestamp without time zone, drop the zone (times are UTC).
       const iso = d.toISOString();
       return withZone ? iso : iso.slice(0, -1);
@@ -114,7 +116,9 @@ function timestampConverter(opts: CopyOptions, withZone: boolean): Converter {
       const s = v.trim();
       if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
       if (scale) throw new ConvertError(`'${v}' is not an epoch time (TIMEFORMAT '${opts.timeformat}')`);
-      if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(s)) {
+      const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)?$/.exec(s);
+      // Fields out of range (2018-02-30, 25:00, +16:00) would fail the whole COPY in Postgres: reject the row.
+      if (!m || !validDate(m[1]!, m[2]!, m[3]!) || +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59 || +(m[6] ?? 0) > 59 || +(m[7] ?? 0) > 15 || +(m[8] ?? 0) > 59) {
         throw new ConvertError(`'${v}' is not a timestamp (expected YYYY-MM-DD HH:MI:SS)`);
       }
       return escapeCopy(s);
@@ -130,11 +134,20 @@ function dateConverter(opts: CopyOptions): Converter {
     if (typeof v === 'string') {
       const s = v.trim();
       if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) throw new ConvertError(`'${v}' is not a date (expected YYYY-MM-DD)`);
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+      if (!m || !validDate(m[1]!, m[2]!, m[3]!)) throw new ConvertError(`'${v}' is not a date (expected YYYY-MM-DD)`);
       return s;
     }
     throw new ConvertError(`a JSON ${typeof v} cannot go into a date column`);
   };
+}
+
+/** A calendar date Postgres accepts: year 1-9999, a real month and day. */
+function validDate(y: string, m: string, d: string): boolean {
+  const [year, month, day] = [+y, +m, +d];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return year >= 1 && days !== undefined && day >= 1 && day <= days;
 }
 
 function stringConverter(col: ColumnType, opts: CopyOptions): Converter {
@@ -146,10 +159,14 @@ function stringConverter(col: ColumnType, opts: CopyOptions): Converter {
     if (opts.blanksasnull && s.trim() === '') return NULL_FIELD;
     if (!s.isWellFormed()) {
       if (opts.acceptinvchars === undefined) throw new ConvertError('invalid UTF-8 (an unpaired surrogate); set acceptinvchars to replace it');
-      s = s.toWellFormed().replace(/\uFFFD/g, opts.acceptinvchars);
+      const sub = opts.acceptinvchars;
+      // Only the unpaired surrogates: a real U+FFFD in the data stays.
+      s = s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, () => sub);
     }
-    if (max !== null && s.length > max) {
-      if (!opts.truncatecolumns) throw new ConvertError(`a value of ${s.length} characters is longer than the column's ${max}; widen the column or set truncatecolumns`);
+    if (s.includes('\0')) throw new ConvertError('a NUL character (\\u0000) cannot be stored in a text column');
+    // Postgres counts characters (code points), not UTF-16 units: an emoji is one character.
+    if (max !== null && s.length > max && [...s].length > max) {
+      if (!opts.truncatecolumns) throw new ConvertError(`a value of ${[...s].length} characters is longer than the column's ${max}; widen the column or set truncatecolumns`);
       s = [...s].slice(0, max).join('');
     }
     return escapeCopy(s);

@@ -69,7 +69,8 @@ export async function loadJson(session: Session, spec: LoadSpec): Promise<LoadRe
             reject({ file: file.display, line: value.line, column: '', raw: value.text.slice(0, 200), reason: `malformed JSON: ${(err as Error).message}` });
             continue;
           }
-          if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+          // Redshift loads a JSON array as a row only through a JSONPaths file ($[0], $[1], ...).
+          if (obj === null || typeof obj !== 'object' || (Array.isArray(obj) && spec.format.kind === 'auto')) {
             reject({ file: file.display, line: value.line, column: '', raw: value.text.slice(0, 200), reason: 'not a JSON object' });
             continue;
           }

@@ -10,6 +10,8 @@ export interface FileRef {
   display: string;
   size: number;
   mtimeMs: number;
+  /** S3's ETag: a version identity better than mtime. */
+  etag?: string;
 }
 
 export interface FileSource {
@@ -50,11 +52,8 @@ export const localFiles: FileSource = {
   },
 };
 
-export function fileSourceFor(location: string): FileSource {
-  if (location.startsWith('s3://')) {
-    throw new SparkifyError(`S3 data paths are not supported yet: ${location}`, {
-      hint: 'Copy the data to a local directory and point data_path at it.',
-    });
-  }
+export async function fileSourceFor(location: string): Promise<FileSource> {
+  // The AWS SDK is loaded only when a location is on S3.
+  if (location.startsWith('s3://')) return (await import('./s3.js')).s3Files;
   return localFiles;
 }

@@ -31,8 +31,12 @@ export function* splitJsonValues(text: string): Generator<JsonText> {
     }
     if (i >= n) return;
     if (c !== 123 /* { */ && c !== 91 /* [ */) {
+      // Not a JSON object: hand the rest of the line on as one value (its parse rejects it with this line)
+      // and carry on with the next line, so one bad line does not lose the rest of the file.
       const end = text.indexOf('\n', i);
-      throw new JsonSplitError(`expected a JSON object, found '${text.slice(i, Math.min(end < 0 ? n : end, i + 40))}'`, line);
+      yield { text: text.slice(i, end < 0 ? n : end).trimEnd(), line };
+      i = end < 0 ? n : end;
+      continue;
     }
     const start = i;
     const startLine = line;

@@ -31,12 +31,12 @@ export function compileJsonPath(expr: string): Extractor {
   if (steps.length === 0) throw new Error(`a JSONPath must name a field: ${expr}`);
   if (steps.length === 1) {
     const key = steps[0]!;
-    return (obj) => (obj !== null && typeof obj === 'object' ? (obj as Record<string | number, unknown>)[key] : undefined);
+    return (obj) => (obj !== null && typeof obj === 'object' && Object.hasOwn(obj, key) ? (obj as Record<string | number, unknown>)[key] : undefined);
   }
   return (obj) => {
     let cur: unknown = obj;
     for (const s of steps) {
-      if (cur === null || typeof cur !== 'object') return undefined;
+      if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, s)) return undefined;
       cur = (cur as Record<string | number, unknown>)[s];
     }
     return cur;
@@ -54,7 +54,7 @@ export function jsonPathsExtractors(file: string, text: string, columns: string[
       hint: 'A JSONPaths file is {"jsonpaths": ["$[\'field\']", ...]} with one path per staging column.',
     });
   }
-  const paths = (doc as { jsonpaths?: unknown }).jsonpaths;
+  const paths = (doc as { jsonpaths?: unknown } | null)?.jsonpaths;
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) {
     throw new SparkifyError('the JSONPaths file has no "jsonpaths" array of strings', {
       location: { file, line: 1, column: 0 },
@@ -80,7 +80,7 @@ export function jsonPathsExtractors(file: string, text: string, columns: string[
 
 /** 'auto': a column takes the top-level key of the same name; 'auto ignorecase' compares case-insensitively. */
 export function autoExtractors(columns: string[], ignoreCase: boolean): Extractor[] {
-  if (!ignoreCase) return columns.map((c) => (obj) => (obj !== null && typeof obj === 'object' ? (obj as Record<string, unknown>)[c] : undefined));
+  if (!ignoreCase) return columns.map((c) => (obj) => (obj !== null && typeof obj === 'object' && Object.hasOwn(obj, c) ? (obj as Record<string, unknown>)[c] : undefined));
   return columns.map((c) => {
     const want = c.toLowerCase();
     return (obj) => {

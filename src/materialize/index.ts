@@ -100,13 +100,13 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
     });
   }
   const location = dataLocation(ctx, c.from);
-  const source = fileSourceFor(location);
+  const source = await fileSourceFor(location);
   const files = await source.list(location);
   const formatText = String(c.format ?? 'auto').trim();
   const format =
     /^auto( ignorecase)?$/i.test(formatText)
       ? { kind: 'auto' as const, ignoreCase: /ignorecase/i.test(formatText) }
-      : { kind: 'jsonpaths' as const, file: formatText, text: await fileSourceFor(dataLocation(ctx, formatText)).readText(dataLocation(ctx, formatText)) };
+      : { kind: 'jsonpaths' as const, file: formatText, text: await (await fileSourceFor(dataLocation(ctx, formatText))).readText(dataLocation(ctx, formatText)) };
   const maxerror = Number(c.maxerror ?? 0);
   if (!Number.isInteger(maxerror) || maxerror < 0) throw new SparkifyError(`maxerror must be a whole number ≥ 0, not '${String(c.maxerror)}'`, { location: where });
 

@@ -72,17 +72,17 @@ export async function schedule<R extends Outcome>(jobs: Job[], threads: number, 
           continue;
         }
         running++;
-        hooks.run(id).then(
-          (r) => {
-            running--;
-            finish(id, r);
-            pump();
-          },
-          (err: unknown) => {
-            fatal = err;
-            reject(err);
-          },
-        );
+        const fail = (err: unknown): void => {
+          fatal = err;
+          reject(err);
+        };
+        // A hook that throws (even synchronously, or `skip` in a later pump) rejects the schedule instead of
+        // leaving it pending forever.
+        new Promise<R>((res) => res(hooks.run(id))).then((r) => {
+          running--;
+          finish(id, r);
+          pump();
+        }).catch(fail);
       }
       if (running === 0 && ready.length === 0) {
         if (results.size !== jobs.length) {
