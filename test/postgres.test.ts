@@ -1,31 +1,16 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../src/cli/run.js';
 import { memoryLogger } from '../src/run/log.js';
-import { hasRealSample, makeProject, realSampleVars, runCli, type Project } from './support/project.js';
+import { dropSchema, postgresSkipReason } from './support/postgres.js';
+import { cliPath, hasRealSample, makeProject, realSampleVars, runCli, type Project } from './support/project.js';
 
 // The same warehouse on a real PostgreSQL server (libpq variables; CI sets them and starts the server).
 
-async function serverReachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const unreachable = await serverReachable();
-if (unreachable) {
-  if (process.env.SPARKIFY_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required here (SPARKIFY_REQUIRE_POSTGRES=1) but: ${unreachable}`);
-  console.warn(`[skipped] PostgreSQL tests: no server reachable with the PG* variables (${unreachable}). Start one and set PGHOST/PGUSER/PGDATABASE to run them.`);
-}
+const unreachable = await postgresSkipReason('PostgreSQL tests');
 
 /** Questions an analyst asks of the star schema; every warehouse must answer them identically. */
 const ANALYTICS: Record<string, string> = {
@@ -56,12 +41,7 @@ describe.skipIf(!!unreachable || !hasRealSample)('the warehouse on PostgreSQL', 
     pgBuild = p;
   });
 
-  afterAll(async () => {
-    const client = new pg.Client();
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`);
-    await client.end();
-  });
+  afterAll(() => dropSchema(schema));
 
   it('builds and tests green in its own schema', async () => {
     expect(pgBuild.code, pgBuild.output).toBe(0);
@@ -103,12 +83,7 @@ describe.skipIf(!!unreachable)('PostgreSQL: atomic swaps, run locks, secrets', (
     expect(r.code, r.output).toBe(0);
   });
 
-  afterAll(async () => {
-    const client = new pg.Client();
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`);
-    await client.end();
-  });
+  afterAll(() => dropSchema(schema));
 
   it('a reader never sees a missing or half-built table during 20 rebuilds, nor after a failed one', async () => {
     const reader = new pg.Client();
@@ -156,11 +131,20 @@ describe.skipIf(!!unreachable)('PostgreSQL: atomic swaps, run locks, secrets', (
       const noWait = await p.run('run', '--target', 'pg', '--select', 'stg_songs', '--no-wait');
       expect(noWait.code).toBe(2);
       expect(noWait.stderr).toContain(`another sparkify run holds the lock on schema ${schema}`);
-      const waiting = p.run('run', '--target', 'pg', '--select', 'stg_songs');
-      await new Promise((r) => setTimeout(r, 1500));
+      // Release the lock only once the second run says it is waiting for it.
+      const child = spawn(process.execPath, [cliPath, 'run', '--target', 'pg', '--select', 'stg_songs'], { cwd: p.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('waiting for it to finish')) resolve();
+        });
+        void exited.then(() => reject(new Error(`the second run ended without waiting:\n${out}`)));
+      });
+      expect(out).not.toContain('START');
       await holder.query('select pg_advisory_unlock($1)', [k]);
-      const done = await waiting;
-      expect(done.code, done.output).toBe(0);
+      const done = { code: await exited, stdout: out, output: out };
       expect(done.stdout).toContain('Another sparkify run holds this target; waiting for it to finish');
     } finally {
       await holder.end();

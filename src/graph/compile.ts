@@ -36,7 +36,6 @@ export function compileProject(project: Project, engine: TemplateEngine, env: Re
   const byName = new Map<string, Node>(); // models and seeds
   const rendered = new Map<string, Rendered>();
   const origins: YamlOrigins = { columns: new Map(), tests: new Map() };
-  const projectModelsLoc = project.projectYaml.locate(['models']);
 
   // YAML entries by model name.
   const yamlModels = new Map<string, { entry: ModelYaml; file: string; index: number; kind: 'models' | 'seeds' }>();
@@ -73,56 +72,39 @@ export function compileProject(project: Project, engine: TemplateEngine, env: Re
     nodes.set(node.unique_id, node);
   };
 
-  // Models.
+  /** A model or seed from its file: config from project.yml folders, then the YAML, then the file itself. */
+  const addBuildable = (kind: 'model' | 'seed', f: Project['models'][number], name: string, own?: Rendered): void => {
+    const y = yamlModels.get(name)?.kind === `${kind}s` ? yamlModels.get(name) : undefined;
+    const tree = kind === 'model' ? project.config.models : project.config.seeds;
+    const layers: ConfigLayer[] = [{ values: folderConfig(tree, pkg, f.relPath), location: project.projectYaml.locate([`${kind}s`]) }];
+    if (y) layers.push({ values: y.entry.config, location: yamlLoc(name, ['config'])! });
+    if (own && Object.keys(own.config).length) layers.push({ values: own.config, location: own.configLocation ?? { file: f.file, line: 1, column: 0 } });
+    const config = mergeConfig(kind === 'seed' ? { materialized: 'seed' } : {}, layers);
+    addNamed({
+      unique_id: `${kind}.${pkg}.${name}`,
+      resource_type: kind,
+      name,
+      package_name: pkg,
+      original_file_path: f.file,
+      path: f.relPath,
+      fqn: [pkg, ...f.relPath.split('/').slice(0, -1), name],
+      config,
+      description: y?.entry.description ?? '',
+      columns: columnsOf(y?.entry.columns ?? []),
+      raw_code: f.text,
+      depends_on: { nodes: [], macros: [] },
+      relation: { schema: (config.schema as string | undefined) ?? env.target.schema, identifier: (config.alias as string | undefined) ?? name },
+    });
+  };
+
   for (const f of project.models) {
     const name = path.basename(f.file, '.sql');
     const r = engine.render(f.file, f.text);
     rendered.set(name, r);
-    const y = yamlModels.get(name)?.kind === 'models' ? yamlModels.get(name) : undefined;
-    const layers: ConfigLayer[] = [{ values: folderConfig(project.config.models, pkg, f.relPath), location: projectModelsLoc }];
-    if (y) layers.push({ values: y.entry.config, location: yamlLoc(name, ['config'])! });
-    if (Object.keys(r.config).length) layers.push({ values: r.config, location: r.configLocation ?? { file: f.file, line: 1, column: 0 } });
-    const config = mergeConfig({}, layers);
-    addNamed({
-      unique_id: `model.${pkg}.${name}`,
-      resource_type: 'model',
-      name,
-      package_name: pkg,
-      original_file_path: f.file,
-      path: f.relPath,
-      fqn: [pkg, ...f.relPath.split('/').slice(0, -1), name],
-      config,
-      description: y?.entry.description ?? '',
-      columns: columnsOf(y?.entry.columns ?? []),
-      raw_code: f.text,
-      depends_on: { nodes: [], macros: [] },
-      relation: { schema: (config.schema as string | undefined) ?? env.target.schema, identifier: (config.alias as string | undefined) ?? name },
-    });
+    addBuildable('model', f, name, r);
   }
-
   // Seeds: a CSV file becomes a table of the same name.
-  for (const f of project.seeds) {
-    const name = path.basename(f.file, '.csv');
-    const y = yamlModels.get(name)?.kind === 'seeds' ? yamlModels.get(name) : undefined;
-    const layers: ConfigLayer[] = [{ values: folderConfig(project.config.seeds, pkg, f.relPath), location: project.projectYaml.locate(['seeds']) }];
-    if (y) layers.push({ values: y.entry.config, location: yamlLoc(name, ['config'])! });
-    const config = mergeConfig({ materialized: 'seed' }, layers);
-    addNamed({
-      unique_id: `seed.${pkg}.${name}`,
-      resource_type: 'seed',
-      name,
-      package_name: pkg,
-      original_file_path: f.file,
-      path: f.relPath,
-      fqn: [pkg, ...f.relPath.split('/').slice(0, -1), name],
-      config,
-      description: y?.entry.description ?? '',
-      columns: columnsOf(y?.entry.columns ?? []),
-      raw_code: f.text,
-      depends_on: { nodes: [], macros: [] },
-      relation: { schema: (config.schema as string | undefined) ?? env.target.schema, identifier: (config.alias as string | undefined) ?? name },
-    });
-  }
+  for (const f of project.seeds) addBuildable('seed', f, path.basename(f.file, '.csv'));
 
   // YAML entries must describe something that exists.
   for (const [name, y] of yamlModels) {
