@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { SparkifyError } from '../errors.js';
 import type { TargetConfig } from '../project/schema.js';
 import { openEmbedded } from './embedded.js';
 import { openPostgres } from './postgres.js';
@@ -31,8 +30,16 @@ export async function openWarehouse(targetName: string, target: TargetConfig, pr
         threads: opts.threads ?? target.threads ?? 4,
       });
     case 'redshift':
-      throw new SparkifyError(`target '${targetName}' is of type ${target.type}, which this version cannot connect to yet`, {
-        hint: 'Use the embedded target (the default): --target dev.',
+      // Loaded only for this target: the AWS SDK is large.
+      return (await import('./redshift-data.js')).openRedshiftData(targetName, {
+        ...(target.cluster_identifier ? { clusterIdentifier: target.cluster_identifier } : {}),
+        ...(target.workgroup ? { workgroup: target.workgroup } : {}),
+        ...(target.database ? { database: target.database } : {}),
+        ...(target.db_user ? { dbUser: target.db_user } : {}),
+        ...(target.secret_arn ? { secretArn: target.secret_arn } : {}),
+        ...(target.region ? { region: target.region } : {}),
+        schema: target.schema,
+        threads: opts.threads ?? target.threads ?? 4,
       });
   }
 }

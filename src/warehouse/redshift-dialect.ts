@@ -1,0 +1,75 @@
+import { SparkifyError } from '../errors.js';
+import { postgresDialect } from './postgres-dialect.js';
+import type { Dialect, TableOptions } from './types.js';
+
+/**
+ * Amazon Redshift SQL. Names, views, drops, renames and the catalogue queries are Postgres's (Redshift keeps
+ * information_schema); tables carry Redshift's physical design from model config:
+ *
+ *   CREATE TABLE name [DISTSTYLE {EVEN | ALL | AUTO | KEY}] [DISTKEY(col)] [[COMPOUND | INTERLEAVED] SORTKEY(col, ...)] AS query
+ *
+ * `dist` is `even`, `all`, `auto` or a column name (which means DISTSTYLE KEY DISTKEY(column)); `sort` is a
+ * list of columns and `sort_type` compound (Redshift's default) or interleaved.
+ */
+export const redshiftDialect: Dialect = {
+  name: 'redshift',
+  quote: postgresDialect.quote,
+  relation(r) {
+    return `${this.quote(r.schema)}.${this.quote(r.identifier)}`;
+  },
+  createSchema(schema) {
+    return `create schema if not exists ${this.quote(schema)}`;
+  },
+  createTableAs(r, sql, opts) {
+    return `create table ${this.relation(r)}${tableAttributes(opts, this.quote)} as (\n${sql}\n)`;
+  },
+  createTable(r, columnsDdl, opts) {
+    return `create table ${this.relation(r)} (\n${columnsDdl}\n)${tableAttributes(opts, this.quote)}`;
+  },
+  createView(r, sql) {
+    return `create view ${this.relation(r)} as (\n${sql}\n)`;
+  },
+  drop(r, kind) {
+    return `drop ${kind} if exists ${this.relation(r)} cascade`;
+  },
+  rename(from, toIdentifier) {
+    // Redshift renames views with ALTER TABLE as well.
+    return `alter table ${this.relation(from)} rename to ${this.quote(toIdentifier)}`;
+  },
+  listRelations() {
+    return `select table_name as identifier, case when table_type = 'VIEW' then 'view' else 'table' end as kind
+            from information_schema.tables where table_schema = $1`;
+  },
+  listColumns() {
+    return `select column_name, data_type, character_maximum_length from information_schema.columns
+            where table_schema = $1 and table_name = $2 order by ordinal_position`;
+  },
+};
+
+const DIST_STYLES = new Set(['even', 'all', 'auto']);
+const MAX_INTERLEAVED_COLUMNS = 8;
+
+/** ` diststyle key distkey("c") compound sortkey("a", "b")`, or '' when the model sets neither. */
+export function tableAttributes(opts: TableOptions, quote: (id: string) => string): string {
+  const parts: string[] = [];
+  const dist = opts.dist?.trim();
+  if (dist) {
+    const lower = dist.toLowerCase();
+    if (DIST_STYLES.has(lower)) parts.push(`diststyle ${lower}`);
+    else if (lower === 'key') {
+      throw new SparkifyError(`dist="key" needs the column to distribute on`, {
+        hint: 'Write the column name instead, e.g. dist="user_id" (that means DISTSTYLE KEY DISTKEY(user_id)); or use even, all or auto.',
+      });
+    } else parts.push(`diststyle key distkey(${quote(dist)})`);
+  }
+  const sort = (opts.sort ?? []).map((c) => c.trim()).filter(Boolean);
+  if (sort.length) {
+    if (opts.sortType === 'interleaved' && sort.length > MAX_INTERLEAVED_COLUMNS) {
+      throw new SparkifyError(`an interleaved sort key takes at most ${MAX_INTERLEAVED_COLUMNS} columns, not ${sort.length}`, {
+        hint: 'Use fewer columns, or sort_type="compound".',
+      });
+    }
+    parts.push(`${opts.sortType ? `${opts.sortType} ` : ''}sortkey(${sort.map(quote).join(', ')})`);
+  }
+  return parts.length ? ` ${parts.join(' ')}` : '';
+}
