@@ -30,6 +30,8 @@ function option(name: string, fallback: number): number {
 interface Report {
   node: string;
   cpus: number;
+  /** 1-minute load average before the compile runs: other work on the machine inflates wall times. */
+  loadAverage: number;
   compile: CompileBench & { models: number; yamlTests: number; select: string[] };
   build?: BuildBench;
 }
@@ -47,11 +49,13 @@ async function main(): Promise<void> {
     const synthDir = path.join(tmp, 'synth');
     const { tests } = writeSyntheticProject(synthDir, { count: models });
     const select = [`+model_${models - 1}`, 'tag:x'];
+    const loadAverage = os.loadavg()[0]!;
     progress(`compiling (1 warm-up + ${runs} runs) ...`);
     const compile = await benchCompile(synthDir, select, runs);
     const report: Report = {
       node: process.version,
       cpus: os.cpus().length,
+      loadAverage,
       compile: { ...compile, models, yamlTests: tests, select },
     };
     if (!flag('--skip-build')) {
@@ -71,14 +75,14 @@ function text(r: Report): string {
   const c = r.compile;
   const m = c.median;
   const lines = [
-    `sparkify bench (node ${r.node}, ${r.cpus} CPUs)`,
+    `sparkify bench (node ${r.node}, ${r.cpus} CPUs, load average ${r.loadAverage.toFixed(2)})`,
     '',
     `1. compile of ${c.models} synthetic models (+${c.yamlTests} YAML tests; ${m.nodes} nodes), select ${c.select.map((s) => `'${s}'`).join(' ')} -> ${m.selected} nodes`,
     `   median of ${c.runs} runs after 1 warm-up:`,
     `   read (loadProject)                          ${ms(m.readMs)}`,
     `   render+compile (TemplateEngine + compile)   ${ms(m.compileMs)}`,
     `   select (selectNodes)                        ${ms(m.selectMs)}`,
-    `   total                                       ${ms(m.totalMs)}`,
+    `   total                                       ${ms(m.totalMs)}   (CPU time ${m.cpuMs.toFixed(0)} ms)`,
     `   runs (total ms): ${c.all.map((t) => t.totalMs.toFixed(0)).join(', ')}`,
   ];
   if (r.build) {

@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { SparkifyError } from '../errors.js';
 import type { SourceLocation } from '../graph/types.js';
 import type { ProjectFile } from '../project/load.js';
+import { HandlebarsEvaluator, parseTemplate, type CompiledTemplate } from './evaluate.js';
 
 /**
  * The Handlebars environment models are rendered in. Rendering is pure: `ref`, `source` and `this` leave
@@ -73,11 +74,14 @@ class ModelContext {
 export class TemplateEngine {
   private readonly hb: typeof Handlebars;
   private state: RenderState | undefined;
-  private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
+  /** Template text -> its renderer (the AST evaluator, or hb.compile for what it does not support). */
+  private readonly cache = new Map<string, CompiledTemplate>();
   private readonly context: ModelContext;
+  private readonly evaluator: HandlebarsEvaluator;
 
   private constructor(private readonly renderEnv: RenderEnv) {
     this.hb = Handlebars.create();
+    this.evaluator = new HandlebarsEvaluator(this.hb);
     this.context = new ModelContext(renderEnv.target, renderEnv.projectName);
     this.registerBuiltins();
   }
@@ -88,8 +92,9 @@ export class TemplateEngine {
     for (const m of macros) {
       const name = path.basename(m.file).replace(/\.(sql|js|mjs)$/, '');
       if (m.file.endsWith('.sql')) {
-        engine.checkSyntax(m.file, m.text);
+        const ast = engine.checkSyntax(m.file, m.text);
         engine.hb.registerPartial(name, m.text);
+        engine.evaluator.addPartialSource(m.text, ast);
       } else {
         let mod: Record<string, unknown>;
         try {
@@ -123,19 +128,23 @@ export class TemplateEngine {
     }
   }
 
-  private template(file: string, text: string): Handlebars.TemplateDelegate {
+  /**
+   * Parse once and evaluate the AST (Handlebars' compile step, JS codegen + new Function, costs ~10x the
+   * parse); templates using what the evaluator does not support are compiled by Handlebars as before, with
+   * the same options: { noEscape: true, strict: true }. See evaluate.ts.
+   */
+  private template(file: string, text: string): CompiledTemplate {
     let t = this.cache.get(text);
     if (!t) {
-      this.checkSyntax(file, text);
-      t = this.hb.compile(text, { noEscape: true, strict: true });
+      t = this.evaluator.compile(text, this.checkSyntax(file, text));
       this.cache.set(text, t);
     }
     return t;
   }
 
-  private checkSyntax(file: string, text: string): void {
+  private checkSyntax(file: string, text: string): hbs.AST.Program {
     try {
-      this.hb.parse(text);
+      return parseTemplate(this.hb, text);
     } catch (err) {
       throw this.templateError(file, err);
     }
