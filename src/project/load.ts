@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SparkifyError } from '../errors.js';
@@ -81,12 +82,12 @@ async function readTree(root: string, folders: string[], exts: string[]): Promis
       continue; // an absent folder is an empty one
     }
     entries.sort();
-    const files = entries.filter((e) => exts.includes(path.extname(e)));
-    const texts = await Promise.all(files.map((e) => fs.readFile(path.join(base, e), 'utf8')));
-    files.forEach((e, i) => {
+    // Synchronous reads: for thousands of small files they cost a fraction of one promise per file.
+    for (const e of entries) {
+      if (!exts.includes(path.extname(e))) continue;
       const relPath = e.split(path.sep).join('/');
-      out.push({ file: `${folder.replace(/\/+$/, '')}/${relPath}`, relPath, text: texts[i]! });
-    });
+      out.push({ file: `${folder.replace(/\/+$/, '')}/${relPath}`, relPath, text: readFileSync(path.join(base, e), 'utf8') });
+    }
   }
   return out;
 }
