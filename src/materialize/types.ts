@@ -22,4 +22,6 @@ export interface MaterializeResult {
   rejected?: LoadError[];
   files?: number;
   bytes?: number;
+  /** Things the user should know that did not fail the model (an empty prefix, rejected rows, ...). */
+  warnings?: string[];
 }

@@ -163,6 +163,7 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
       return resolveSql(req.compiled.manifest, node, r.sql);
     },
   });
+  for (const w of m.warnings ?? []) req.log.warn(w);
   // Columns the YAML declares must exist in what was built.
   const declared = Object.keys(node.columns);
   if (declared.length && node.relation) {
