@@ -12,37 +12,13 @@ import type { Dialect, TableOptions } from './types.js';
  * list of columns and `sort_type` compound (Redshift's default) or interleaved.
  */
 export const redshiftDialect: Dialect = {
+  ...postgresDialect,
   name: 'redshift',
-  quote: postgresDialect.quote,
-  relation(r) {
-    return `${this.quote(r.schema)}.${this.quote(r.identifier)}`;
-  },
-  createSchema(schema) {
-    return `create schema if not exists ${this.quote(schema)}`;
-  },
   createTableAs(r, sql, opts) {
     return `create table ${this.relation(r)}${tableAttributes(opts, this.quote)} as (\n${sql}\n)`;
   },
   createTable(r, columnsDdl, opts) {
     return `create table ${this.relation(r)} (\n${columnsDdl}\n)${tableAttributes(opts, this.quote)}`;
-  },
-  createView(r, sql) {
-    return `create view ${this.relation(r)} as (\n${sql}\n)`;
-  },
-  drop(r, kind) {
-    return `drop ${kind} if exists ${this.relation(r)} cascade`;
-  },
-  rename(from, toIdentifier) {
-    // Redshift renames views with ALTER TABLE as well.
-    return `alter table ${this.relation(from)} rename to ${this.quote(toIdentifier)}`;
-  },
-  listRelations() {
-    return `select table_name as identifier, case when table_type = 'VIEW' then 'view' else 'table' end as kind
-            from information_schema.tables where table_schema = $1`;
-  },
-  listColumns() {
-    return `select column_name, data_type, character_maximum_length from information_schema.columns
-            where table_schema = $1 and table_name = $2 order by ordinal_position`;
   },
 };
 
