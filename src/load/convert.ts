@@ -1,3 +1,5 @@
+import { epochMsText } from './time.js';
+
 /**
  * Convert a JSON value to a COPY text field by the target column's type, with Redshift COPY's rules and
  * options. A value that does not convert throws a ConvertError with the reason (a row of stl_load_errors).
@@ -28,7 +30,7 @@ type Converter = (v: unknown) => string;
 export function converterFor(col: ColumnType, opts: CopyOptions): Converter {
   const t = col.dataType.toLowerCase();
   if (t === 'smallint' || t === 'integer' || t === 'bigint') return integerConverter(t, opts);
-  if (t === 'real' || t === 'double precision' || t === 'numeric') return numberConverter(opts);
+  if (t === 'real' || t === 'double precision' || t === 'numeric') return numberConverter(opts, t);
   if (t === 'boolean') return booleanConverter(opts);
   if (t.startsWith('timestamp')) return timestampConverter(opts, t.includes('with time zone'));
   if (t === 'date') return dateConverter(opts);
@@ -68,14 +70,26 @@ function integerConverter(type: string, opts: CopyOptions): Converter {
   };
 }
 
-function numberConverter(opts: CopyOptions): Converter {
+function numberConverter(opts: CopyOptions, type: string): Converter {
+  // Postgres refuses a float that overflows, or underflows to zero: a reject here, not a failed COPY.
+  const float = type === 'real' || type === 'double precision';
+  const range = (n: number, text: string): void => {
+    const r = type === 'real' ? Math.fround(n) : n;
+    if (!Number.isFinite(r) || (r === 0 && /[1-9]/.test(text.replace(/[eE].*$/, '')))) {
+      throw new ConvertError(`${text} is out of range for a ${type} column`);
+    }
+  };
   return (v) => {
     if (v === null || v === undefined) return NULL_FIELD;
-    if (typeof v === 'number') return String(v);
+    if (typeof v === 'number') {
+      if (type === 'real' && Number.isFinite(v)) range(v, String(v));
+      return String(v);
+    }
     if (typeof v === 'string') {
       const s = v.trim();
       if (s === '' && (opts.blanksasnull || opts.emptyasnull)) return NULL_FIELD;
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) throw new ConvertError(`'${v}' is not a number`);
+      if (float) range(Number(s), s);
       return s;
     }
     throw new ConvertError(`a JSON ${typeof v} cannot go into a numeric column`);
@@ -103,14 +117,11 @@ function timestampConverter(opts: CopyOptions, withZone: boolean): Converter {
   return (v) => {
     if (v === null || v === undefined) return NULL_FIELD;
     if (scale && (typeof v === 'number' || (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)))) {
-      const ms = Number(v) * scale;
-      const d = new Date(ms);
-      if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) {
-        throw new ConvertError(`${String(v)} is not a valid epoch time (TIMEFORMAT '${opts.timeformat}')`);
-      }
-      // ISO with a Z: for a timestamp without time zone, drop the zone (times are UTC).
-      const iso = d.toISOString();
-      return withZone ? iso : iso.slice(0, -1);
+      // As a Date would take it (whole milliseconds, truncated toward zero), but by arithmetic. ISO text
+      // with a Z; for a timestamp without time zone, without it (times are UTC).
+      const iso = epochMsText(Math.trunc(Number(v) * scale) + 0, withZone);
+      if (iso === undefined) throw new ConvertError(`${String(v)} is not a valid epoch time (TIMEFORMAT '${opts.timeformat}')`);
+      return iso;
     }
     if (typeof v === 'string') {
       const s = v.trim();

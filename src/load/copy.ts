@@ -1,18 +1,15 @@
+import os from 'node:os';
 import { SparkifyError } from '../errors.js';
 import type { Relation, Session } from '../warehouse/types.js';
-import { ConvertError, converterFor, type ColumnType, type CopyOptions } from './convert.js';
+import { binaryKind, COPY_BINARY_HEADER } from './binary.js';
+import type { ColumnType, CopyOptions } from './convert.js';
+import { CHUNK_BYTES, compilePlan, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat, type LoadError } from './decode.js';
 import type { FileRef, FileSource } from './files.js';
-import { JsonSplitError, splitJsonValues } from './json-objects.js';
-import { autoExtractors, jsonPathsExtractors, type Extractor } from './mapping.js';
+import { isGzip } from './read.js';
+import { decodeInThread, decodeInWorkers, type DecodeInput, type FileChunk } from './workers.js';
 
-/** One rejected row, as Redshift records it in stl_load_errors. */
-export interface LoadError {
-  file: string;
-  line: number;
-  column: string;
-  raw: string;
-  reason: string;
-}
+export type { LoadError } from './decode.js';
+export { MAX_JSON_VALUE_BYTES } from './decode.js';
 
 export interface LoadSpec {
   relation: Relation;
@@ -20,8 +17,25 @@ export interface LoadSpec {
   files: FileRef[];
   source: FileSource;
   /** 'auto', 'auto ignorecase', or a JSONPaths file (its display name and text). */
-  format: { kind: 'auto'; ignoreCase: boolean } | { kind: 'jsonpaths'; file: string; text: string };
-  options: CopyOptions & { maxerror: number };
+  format: JsonFormat;
+  /** COPY's options. `gzip`: every file is gzip (files named *.gz are, with or without it). */
+  options: CopyOptions & { maxerror: number; gzip?: boolean };
+  /** Called as the load goes (at most every PROGRESS_MS) and once at the end; see progress.ts. */
+  onProgress?: (p: LoadProgress) => void;
+  /**
+   * Decode workers (worker threads). Default: none for small loads (under WORKER_MIN_BYTES), else up to
+   * one per CPU but one, at most 4 and one per file; SPARKIFY_LOAD_WORKERS overrides. 0 decodes on the
+   * main thread. The table gets the same rows in the same order either way.
+   */
+  workers?: number;
+  /** Largest JSON value accepted, in bytes (default MAX_JSON_VALUE_BYTES, 4 MB as in Redshift). */
+  maxValueBytes?: number;
+  /**
+   * How rows travel to the database: 'binary' (the default, when every column has a binary form: see
+   * binary.ts) spares the database parsing the values; 'text' is COPY's text format. The table gets the
+   * same values either way. SPARKIFY_COPY_FORMAT=text overrides the default.
+   */
+  copyFormat?: 'binary' | 'text';
 }
 
 export interface LoadResult {
@@ -31,88 +45,104 @@ export interface LoadResult {
   rejected: LoadError[];
 }
 
-const CHUNK_BYTES = 4 * 1024 * 1024;
+export interface LoadProgress {
+  /** Files fully loaded, of `totalFiles`. */
+  files: number;
+  totalFiles: number;
+  rows: number;
+  /** Bytes read from the source (compressed, for gzip files), of `totalBytes` (the listed sizes). */
+  bytes: number;
+  totalBytes: number;
+  elapsedMs: number;
+  done: boolean;
+}
+
+const PROGRESS_MS = 200;
+/** Below this much input, worker threads cost more to start than they save. */
+const WORKER_MIN_BYTES = 16 * 1024 * 1024;
 
 /**
- * Load JSON files into a (new, empty) table with COPY semantics. Rows stream to the warehouse in bounded
- * chunks. More rejected rows than `maxerror` fail the load with every rejected row named; the caller's
- * transaction then leaves the staging table as it was.
+ * Load JSON files into a (new, empty) table with COPY semantics. Files stream (never whole in memory),
+ * are decoded (on worker threads for large loads) into COPY text and fed to the warehouse's bulk path in
+ * bounded chunks, in file order. More rejected rows than `maxerror` fail the load with every rejected row
+ * named; the caller's transaction then leaves the staging table as it was.
  */
 export async function loadJson(session: Session, spec: LoadSpec): Promise<LoadResult> {
-  const names = spec.columns.map((c) => c.name);
-  const extractors: Extractor[] =
-    spec.format.kind === 'auto' ? autoExtractors(names, spec.format.ignoreCase) : jsonPathsExtractors(spec.format.file, spec.format.text, names);
-  const converters = spec.columns.map((c) => converterFor(c, spec.options));
+  const format = spec.copyFormat ?? (process.env.SPARKIFY_COPY_FORMAT === 'text' ? 'text' : 'binary');
+  const plan: DecodePlan = {
+    columns: spec.columns,
+    format: spec.format,
+    options: spec.options,
+    maxValueBytes: spec.maxValueBytes ?? MAX_JSON_VALUE_BYTES,
+    chunkBytes: CHUNK_BYTES,
+    fastPath: true,
+    binary: format === 'binary' && spec.columns.length > 0 && spec.columns.every((c) => binaryKind(c, spec.options) !== 0),
+  };
+  // Compiled here even when workers decode: a JSONPaths file that does not fit fails before any loading.
+  const compiled = compilePlan(plan);
+  const names = compiled.names;
+  const maxerror = spec.options.maxerror;
   const rejected: LoadError[] = [];
+  const totalBytes = spec.files.reduce((n, f) => n + f.size, 0);
   let bytes = 0;
   let parsed = 0;
-
-  const reject = (e: LoadError): void => {
-    rejected.push(e);
-    if (rejected.length > spec.options.maxerror) throw loadFailure(rejected, spec.options.maxerror);
+  let filesDone = 0;
+  const started = Date.now();
+  let reported = 0;
+  const report = (done: boolean): void => {
+    if (!spec.onProgress) return;
+    const now = Date.now();
+    if (!done && now - reported < PROGRESS_MS) return;
+    reported = now;
+    spec.onProgress({ files: filesDone, totalFiles: spec.files.length, rows: parsed, bytes, totalBytes, elapsedMs: now - started, done });
   };
 
-  async function* chunks(): AsyncGenerator<string> {
-    let buf: string[] = [];
-    let size = 0;
-    const fields: string[] = new Array<string>(converters.length);
-    for (const file of spec.files) {
-      const data = await spec.source.read(file);
-      bytes += data.length;
-      const text = data.toString('utf8');
-      try {
-        for (const value of splitJsonValues(text)) {
-          let obj: unknown;
-          try {
-            obj = JSON.parse(value.text);
-          } catch (err) {
-            reject({ file: file.display, line: value.line, column: '', raw: value.text.slice(0, 200), reason: `malformed JSON: ${(err as Error).message}` });
-            continue;
-          }
-          // Redshift loads a JSON array as a row only through a JSONPaths file ($[0], $[1], ...).
-          if (obj === null || typeof obj !== 'object' || (Array.isArray(obj) && spec.format.kind === 'auto')) {
-            reject({ file: file.display, line: value.line, column: '', raw: value.text.slice(0, 200), reason: 'not a JSON object' });
-            continue;
-          }
-          let ok = true;
-          for (let i = 0; i < converters.length; i++) {
-            const raw = extractors[i]!(obj);
-            try {
-              fields[i] = converters[i]!(raw);
-            } catch (err) {
-              if (!(err instanceof ConvertError)) throw err;
-              reject({ file: file.display, line: value.line, column: names[i]!, raw: rawText(raw), reason: err.message });
-              ok = false;
-              break;
-            }
-          }
-          if (!ok) continue;
-          parsed++;
-          const line = fields.join('\t') + '\n';
-          buf.push(line);
-          size += line.length;
-          if (size >= CHUNK_BYTES) {
-            yield buf.join('');
-            buf = [];
-            size = 0;
-          }
-        }
-      } catch (err) {
-        if (!(err instanceof JsonSplitError)) throw err;
-        reject({ file: file.display, line: err.line, column: '', raw: '', reason: `malformed JSON: ${err.message}` });
+  const input: DecodeInput = {
+    source: spec.source,
+    files: spec.files,
+    gzip: spec.options.gzip ?? false,
+    onRaw: (n) => {
+      bytes += n;
+    },
+  };
+  const workers = workerCount(spec);
+  const decoded: AsyncGenerator<FileChunk> = workers > 0 ? decodeInWorkers(plan, input, workers) : decodeInThread(compiled, input);
+
+  async function* chunks(): AsyncGenerator<Buffer> {
+    let header = plan.binary;
+    for await (const c of decoded) {
+      for (const e of c.rejects) {
+        rejected.push(e);
+        if (rejected.length > maxerror) throw loadFailure(rejected, maxerror);
       }
+      parsed += c.rows;
+      if (c.last) filesDone++;
+      report(false);
+      if (!c.bytes.length) continue;
+      if (header) {
+        header = false;
+        yield COPY_BINARY_HEADER; // the drivers see from it that the stream is binary
+      }
+      yield c.bytes;
     }
-    if (buf.length) yield buf.join('');
   }
 
+  // Chunks are Buffers (COPY text, or binary tuples after the PGCOPY header); both drivers take bytes.
   const rows = await session.copyIn(spec.relation, names, chunks());
   if (rows !== parsed) throw new Error(`COPY loaded ${rows} rows but ${parsed} were sent`);
+  report(true);
   return { files: spec.files.length, rows, bytes, rejected };
 }
 
-function rawText(v: unknown): string {
-  const s = v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+function workerCount(spec: LoadSpec): number {
+  const cap = (n: number): number => Math.max(0, Math.min(Math.floor(n), spec.files.length));
+  if (spec.workers !== undefined) return cap(spec.workers);
+  const env = process.env.SPARKIFY_LOAD_WORKERS;
+  if (env !== undefined && env.trim() !== '' && Number.isFinite(Number(env))) return cap(Number(env));
+  // Compressed files count for more: gzip'd JSON is about a tenth of its size.
+  const weight = spec.files.reduce((n, f) => n + f.size * (isGzip(f, spec.options.gzip ?? false) ? 8 : 1), 0);
+  if (weight < WORKER_MIN_BYTES) return 0;
+  return cap(Math.max(1, Math.min(4, os.availableParallelism() - 1)));
 }
 
 export function loadFailure(rejected: LoadError[], maxerror: number): SparkifyError {

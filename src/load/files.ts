@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { SparkifyError } from '../errors.js';
 
 /** A file to load: where it is and what identifies its version. */
@@ -16,9 +18,18 @@ export interface FileRef {
 
 export interface FileSource {
   list(prefix: string): Promise<FileRef[]>;
+  /** The whole file (small files: JSONPaths, manifests). Loads use `open`. */
   read(file: FileRef): Promise<Buffer>;
   readText(location: string): Promise<string>;
+  /**
+   * The file's bytes as a stream, never whole in memory. Errors (a missing object, a lost connection)
+   * arrive as the stream's error. Optional: a source without it is read whole with `read`.
+   */
+  open?(file: FileRef): Readable;
 }
+
+/** Bytes a local read asks for at a time. */
+const READ_CHUNK = 1024 * 1024;
 
 /** Files under a local directory, recursively, in a stable (sorted) order. */
 export const localFiles: FileSource = {
@@ -43,6 +54,7 @@ export const localFiles: FileSource = {
     return files.filter((f) => !path.basename(f.url).startsWith('.')).sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
   },
   read: (file) => fs.readFile(file.url),
+  open: (file) => createReadStream(file.url, { highWaterMark: READ_CHUNK }),
   async readText(location) {
     try {
       return await fs.readFile(location, 'utf8');
@@ -51,6 +63,12 @@ export const localFiles: FileSource = {
     }
   },
 };
+
+/**
+ * Sources a decode worker can open again by URL (with fileSourceFor) and read itself, so the main thread
+ * never touches their bytes. Other sources are read on the main thread and their bytes posted to workers.
+ */
+export const reopenableSources = new WeakSet<FileSource>([localFiles]);
 
 export async function fileSourceFor(location: string): Promise<FileSource> {
   // The AWS SDK is loaded only when a location is on S3.

@@ -2,6 +2,9 @@
  * Split a file's text into its top-level JSON values, whatever the layout Redshift's COPY accepts: one
  * object a line, several objects in a file, or one object spread over many lines. Each value comes with the
  * line it starts on, for load errors.
+ *
+ * This is the rule on a whole string; loads apply the same rule to bytes as they stream in (FileDecoder in
+ * decode.ts), value by value, without holding the file.
  */
 export interface JsonText {
   text: string;

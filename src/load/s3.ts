@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { SparkifyError } from '../errors.js';
-import type { FileRef, FileSource } from './files.js';
+import { reopenableSources, type FileRef, type FileSource } from './files.js';
 
 /**
  * Files on S3 through the SDK's standard configuration: the credential chain, AWS_REGION, and
@@ -80,6 +81,23 @@ export const s3Files: FileSource = {
       throw s3Error(err, file.url);
     }
   },
+  open(file) {
+    // GetObject's body streams from the socket; the request is made when the stream is first read.
+    const { bucket, key } = parseS3Url(file.url);
+    return Readable.from(
+      (async function* () {
+        let body: AsyncIterable<Uint8Array>;
+        try {
+          const r = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          body = r.Body as AsyncIterable<Uint8Array>;
+        } catch (err) {
+          throw s3Error(err, file.url);
+        }
+        for await (const chunk of body) yield chunk;
+      })(),
+      { objectMode: false },
+    );
+  },
   async readText(url) {
     const { bucket, key } = parseS3Url(url);
     try {
@@ -90,3 +108,5 @@ export const s3Files: FileSource = {
     }
   },
 };
+
+reopenableSources.add(s3Files);

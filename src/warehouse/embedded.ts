@@ -4,6 +4,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { SparkifyError } from '../errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { toSqlError } from './errors.js';
+import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
 import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
 
 type PGliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
@@ -62,17 +63,49 @@ function sessionOf(s: PGliteSession): Session {
   return {
     query: (sql, params) => runQuery(s, sql, params),
     exec: (sql) => runExec(s, sql),
-    async copyIn(relation, columns, chunks) {
-      // PGlite's bulk path reads a whole Blob into memory: the caller's chunks keep each one bounded.
-      const sql = `copy ${postgresDialect.relation(relation)} (${columns.map((c) => postgresDialect.quote(c)).join(', ')}) from '/dev/blob'`;
+    async copyIn(relation, columns, chunks: AsyncIterable<CopyChunk>) {
+      // PGlite's bulk path reads a whole Blob into memory: chunks (strings or UTF-8 bytes of whole rows) are
+      // gathered into Blobs of about COPY_BLOB_BYTES, one COPY statement each: bounded memory, and few
+      // enough statements that their fixed cost does not count. A stream that starts with the binary COPY
+      // header ("PGCOPY\n\377\r\n\0", flags, extension length; a text stream is UTF-8 and cannot start
+      // with it) is binary: each statement gets the header again.
+      const COPY_BLOB_BYTES = 8 * 1024 * 1024;
+      const target = `${postgresDialect.relation(relation)} (${columns.map((c) => postgresDialect.quote(c)).join(', ')})`;
+      let sql = `copy ${target} from '/dev/blob'`;
+      let header: Uint8Array | undefined;
+      let first = true;
       let rows = 0;
-      for await (const chunk of chunks) {
-        if (!chunk) continue;
-        const r = await s.query(sql, [], { blob: new Blob([chunk]) }).catch((err: unknown) => {
+      let parts: CopyChunk[] = [];
+      let size = 0;
+      const flush = async (): Promise<void> => {
+        if (size === 0) return;
+        const blob = new Blob((header ? [header, ...parts] : parts) as ConstructorParameters<typeof Blob>[0]);
+        // The Blob holds a copy: a chunk that carries a release function (the loader's, to reuse the buffer)
+        // can have it now.
+        for (const part of parts) releaseOf(part)?.();
+        parts = [];
+        size = 0;
+        const r = await s.query(sql, [], { blob }).catch((err: unknown) => {
           throw toSqlError(err, sql);
         });
         rows += r.affectedRows ?? 0;
+      };
+      for await (let chunk of chunks) {
+        if (first) {
+          first = false;
+          const h = binaryHeaderLength(chunk);
+          if (h > 0) {
+            header = (chunk as Uint8Array).slice(0, h);
+            chunk = (chunk as Uint8Array).subarray(h);
+            sql = `copy ${target} from '/dev/blob' with (format binary)`;
+          }
+        }
+        if (!chunk.length) continue;
+        parts.push(chunk);
+        size += chunk.length;
+        if (size >= COPY_BLOB_BYTES) await flush();
       }
+      await flush();
       return rows;
     },
   };

@@ -4,6 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { SparkifyError } from '../errors.js';
 import { toSqlError } from './errors.js';
 import { postgresDialect } from './postgres-dialect.js';
+import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
 import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
 
 export interface PostgresSettings {
@@ -125,24 +126,49 @@ function clientSession(client: pg.PoolClient): Session {
   return {
     query: (sql, params) => runQuery(client, sql, params),
     exec: (sql) => runQuery(client, sql),
-    async copyIn(relation, columns, chunks) {
-      const sql = `copy ${postgresDialect.relation(relation)} (${columns.map((c) => postgresDialect.quote(c)).join(', ')}) from stdin`;
+    async copyIn(relation, columns, chunks: AsyncIterable<CopyChunk>) {
+      // Chunks are whole rows: strings or bytes of COPY text, or a binary COPY stream (its first chunk starts
+      // with the binary header, which goes to the server as it is).
+      const it = chunks[Symbol.asyncIterator]();
+      const head = await it.next();
+      const binary = !head.done && binaryHeaderLength(head.value) > 0;
+      const sql = `copy ${postgresDialect.relation(relation)} (${columns.map((c) => postgresDialect.quote(c)).join(', ')}) from stdin${binary ? ' with (format binary)' : ''}`;
       const stream = client.query(copyFrom(sql));
       const done = new Promise<void>((resolve, reject) => {
         stream.on('finish', resolve);
         stream.on('error', (err: unknown) => reject(toSqlError(err, sql)));
       });
+      // A chunk may carry a release function (Symbol.for('sparkify.copy.release')): called once its bytes
+      // have left for the server (nothing buffered in the COPY stream or the socket), so the loader can
+      // reuse the buffer.
+      const socket = (client as unknown as { connection?: { stream?: { writableLength?: number } } }).connection?.stream;
+      let sent: (() => void)[] = [];
+      const releaseSent = (all: boolean): void => {
+        if (!sent.length || (!all && (stream.writableLength !== 0 || socket?.writableLength !== 0))) return;
+        const done = sent;
+        sent = [];
+        for (const release of done) release();
+      };
+      const onSocketDrain = (): void => releaseSent(false);
+      (socket as { on?: (e: string, f: () => void) => void } | undefined)?.on?.('drain', onSocketDrain);
       try {
-        for await (const chunk of chunks) {
+        for (let r = head; !r.done; r = await it.next()) {
+          const chunk = r.value;
           if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
+          const release = releaseOf(chunk);
+          if (release) sent.push(release);
+          releaseSent(false);
         }
       } catch (err) {
+        await it.return?.();
         stream.destroy(err as Error);
         await done.catch(() => undefined);
         throw err;
       }
       stream.end();
       await done;
+      (socket as { off?: (e: string, f: () => void) => void } | undefined)?.off?.('drain', onSocketDrain);
+      releaseSent(true);
       return stream.rowCount;
     },
   };

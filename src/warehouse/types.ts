@@ -1,5 +1,6 @@
 // The warehouse boundary: a Driver says how to talk to a database, a Dialect what SQL to say.
 // Nothing outside src/warehouse/ knows which database it talks to.
+import type { CopyChunk } from './copy-stream.js';
 
 export interface Relation {
   schema: string;
@@ -28,7 +29,7 @@ export interface Session {
    * Bulk-load rows in Postgres COPY text format (tab-separated, \N for null, one row a line), fed as
    * chunks of whole lines. Returns the number of rows loaded.
    */
-  copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<string>): Promise<number>;
+  copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<CopyChunk>): Promise<number>;
 }
 
 export interface Driver extends Session {
