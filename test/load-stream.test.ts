@@ -11,7 +11,8 @@ import { converterFor } from '../src/load/convert.js';
 import { loadJson, type LoadProgress, type LoadResult, type LoadSpec } from '../src/load/copy.js';
 import { compilePlan, FileDecoder, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat, type LoadError } from '../src/load/decode.js';
 import { localFiles, type FileRef, type FileSource } from '../src/load/files.js';
-import { formatLoadProgress, loadProgressReporter } from '../src/load/progress.js';
+import { formatLoadProgress } from '../src/load/progress.js';
+import { consoleLogger } from '../src/run/log.js';
 import { epochMsText } from '../src/load/time.js';
 import { closeDecodeWorkers } from '../src/load/workers.js';
 import { openEmbedded } from '../src/warehouse/embedded.js';
@@ -413,19 +414,34 @@ describe('decode workers', () => {
     expect(formatLoadProgress('stg', { ...last, elapsedMs: 2000, bytes: 4 * 2 ** 20, totalBytes: 8 * 2 ** 20 }, true)).toBe(
       `stg [##########··········] 5/5 files  ${r.rows.toLocaleString('en-US')} rows  2.0 MB/s`,
     );
+    // On a terminal: one status line for every running load, cleared for each log line and drawn again.
     const written: string[] = [];
     const tty = { isTTY: true, columns: 200, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
-    const report = loadProgressReporter('stg', tty);
-    report({ ...last, done: false });
-    report(last);
-    expect(written).toEqual([`\r\x1b[2K${formatLoadProgress('stg', { ...last, done: false }, true)}`, '\r\x1b[2K']);
+    const log = consoleLogger(tty, tty);
+    const a = log.loadProgress!('stg_a');
+    const b = log.loadProgress!('stg_b');
+    a({ ...last, done: false });
+    b({ ...last, done: false });
+    log.info('hello');
+    a(last);
+    b(last);
+    const barA = formatLoadProgress('stg_a', { ...last, done: false }, true);
+    const barB = formatLoadProgress('stg_b', { ...last, done: false }, true);
+    expect(written.join('')).toBe(
+      `\r\x1b[2K${barA}` +
+        `\r\x1b[2K\r\x1b[2K${barA}  |  ${barB}` +
+        `\r\x1b[2K${written.find((w) => w.endsWith('  hello\n'))}\r\x1b[2K${barA}  |  ${barB}` +
+        `\r\x1b[2K\r\x1b[2K${barB}` +
+        '\r\x1b[2K',
+    );
+    // Otherwise: a plain log line every plainEveryMs, none at the end.
     const lines: string[] = [];
-    const plain = loadProgressReporter('stg', { write: () => true } as unknown as NodeJS.WriteStream, { everyMs: 1000, log: (l) => lines.push(l) });
+    const plain = consoleLogger({ write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream, process.stderr, { plainEveryMs: 1000 }).loadProgress!('stg');
     plain({ ...last, done: false, elapsedMs: 500 });
     plain({ ...last, done: false, elapsedMs: 1500 });
     plain({ ...last, done: false, elapsedMs: 1600 });
     plain(last);
-    expect(lines).toEqual([formatLoadProgress('stg', { ...last, done: false, elapsedMs: 1500 }, false)]);
+    expect(lines.map((l) => l.slice(10))).toEqual([`${formatLoadProgress('stg', { ...last, done: false, elapsedMs: 1500 }, false)}\n`]);
   });
 });
 

@@ -192,6 +192,7 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
         source: g.source,
         format,
         options: { ...options, ...(c.gzip === undefined ? {} : { gzip: toBool(c.gzip) }), maxerror: maxerror - total.rejected.length },
+        ...(ctx.onLoadProgress ? { onProgress: ctx.onLoadProgress } : {}),
       });
       total.files += r.files;
       total.rows += r.rows;

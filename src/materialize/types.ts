@@ -1,4 +1,4 @@
-import type { LoadError } from '../load/copy.js';
+import type { LoadError, LoadProgress } from '../load/copy.js';
 import type { Node } from '../graph/types.js';
 import type { Warehouse } from '../warehouse/types.js';
 
@@ -13,6 +13,8 @@ export interface MaterializeContext {
   dataPath: string;
   /** Re-render the model with is_incremental() true (incremental models only). */
   renderIncremental: () => string;
+  /** Progress of a staging load, as it goes (the runner draws it). */
+  onLoadProgress?: (p: LoadProgress) => void;
 }
 
 export interface MaterializeResult {

@@ -1,9 +1,17 @@
+import type { LoadProgress } from '../load/copy.js';
+import { formatLoadProgress } from '../load/progress.js';
+
 /** dbt-style progress lines: `12:00:01  1 of 9 START table model public.dim_users ........ [RUN]` */
 
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
+  /**
+   * Progress of one staging load, labelled (the model's name). A terminal shows a status line redrawn in
+   * place under the log (every running load on it); otherwise a plain line every `plainEveryMs`.
+   */
+  loadProgress?(label: string): (p: LoadProgress) => void;
 }
 
 const WIDTH = 80;
@@ -18,11 +26,53 @@ export function progressLine(index: number, total: number, text: string, status:
   return `${head}${dots} ${status}`;
 }
 
-export function consoleLogger(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Logger {
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+/**
+ * Log lines on stdout (warnings and errors on stderr). When stdout is a terminal, running loads share one
+ * status line at the bottom: each log line clears it, prints, and draws it again; a load that ends
+ * leaves nothing behind (its result is the next log line).
+ */
+export function consoleLogger(out: Stream = process.stdout, err: Stream = process.stderr, opts: { plainEveryMs?: number } = {}): Logger {
+  const tty = out.isTTY === true;
+  const bars = new Map<string, string>();
+  let drawn = false;
+  const clear = (): void => {
+    if (drawn) out.write('\r\x1b[2K');
+    drawn = false;
+  };
+  const draw = (): void => {
+    if (!bars.size) return;
+    const width = Math.max(20, (out.columns ?? 100) - 1);
+    const line = [...bars.values()].join('  |  ');
+    out.write(`\r\x1b[2K${line.length > width ? line.slice(0, width) : line}`);
+    drawn = true;
+  };
+  const print = (stream: Stream, text: string): void => {
+    clear();
+    stream.write(`${stamp()}  ${text}\n`);
+    draw();
+  };
+  const every = opts.plainEveryMs ?? 10_000;
   return {
-    info: (m) => out.write(`${stamp()}  ${m}\n`),
-    warn: (m) => err.write(`${stamp()}  [WARNING] ${m}\n`),
-    error: (m) => err.write(`${stamp()}  ${m}\n`),
+    info: (m) => print(out, m),
+    warn: (m) => print(err, `[WARNING] ${m}`),
+    error: (m) => print(err, m),
+    loadProgress(label) {
+      let lastPlain = 0;
+      return (p) => {
+        if (tty) {
+          if (p.done) bars.delete(label);
+          else bars.set(label, formatLoadProgress(label, p, true));
+          clear();
+          draw();
+          return;
+        }
+        if (p.done || p.elapsedMs - lastPlain < every) return;
+        lastPlain = p.elapsedMs;
+        print(out, formatLoadProgress(label, p, false));
+      };
+    },
   };
 }
 

@@ -158,6 +158,7 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     fullRefresh: req.fullRefresh,
     projectDir: req.projectDir,
     dataPath: req.dataPath,
+    ...(req.log.loadProgress ? { onLoadProgress: req.log.loadProgress(node.name) } : {}),
     renderIncremental: () => {
       const r = req.engine.render(node.original_file_path, node.raw_code, { isIncremental: true });
       return resolveSql(req.compiled.manifest, node, r.sql);
