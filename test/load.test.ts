@@ -185,8 +185,21 @@ describe('jsonPathsExtractors', () => {
 
   it('fails on text that is not JSON', () => {
     const e = sparkifyError(() => jsonPathsExtractors('p.json', '{"jsonpaths": ["$.a",]}', ['a']));
-    expect(e.message).toMatch(/^the JSONPaths file is not valid JSON: /);
-    expect(e.location).toEqual({ file: 'p.json', line: 1, column: 0 });
+    expect(e.message).toBe("the JSONPaths file is not valid JSON: unexpected ']'");
+    expect(e.location).toEqual({ file: 'p.json', line: 1, column: 22 });
+  });
+
+  it.each([
+    ['a short text', '{"a": [1,}', 1, 10],
+    ['a long text, early', '{"a": tru, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb": 1}', 1, 10],
+    ['a long text, late', '{"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb": 1,\n "a": [1,}', 2, 10],
+    ['the middle of a long text', '{\n  "jsonpaths": [\n    "$.artist",\n    "$.auth",,\n    "$.x"\n  ]\n}', 4, 14],
+    ['a missing colon (a position)', '{\n"aaaa" 1}', 2, 8],
+    ['the end of the text', '{\n"a": [1,\n', 3, 1],
+  ])('places a JSON syntax error at its line and column: %s', (_what, text, line, column) => {
+    const e = sparkifyError(() => jsonPathsExtractors('p.json', text, ['a']));
+    expect(e.message).toMatch(/^the JSONPaths file is not valid JSON: [^\n]+$/);
+    expect(e.location).toEqual({ file: 'p.json', line, column });
   });
 
   it.each([['{"paths": ["$.a"]}'], ['{"jsonpaths": "$.a"}'], ['{"jsonpaths": [1]}'], ['null'], ['[]']])('fails without a jsonpaths array of strings: %s', (text) => {

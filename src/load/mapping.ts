@@ -49,8 +49,9 @@ export function jsonPathsExtractors(file: string, text: string, columns: string[
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new SparkifyError(`the JSONPaths file is not valid JSON: ${(err as Error).message}`, {
-      location: { file, line: 1, column: 0 },
+    const where = jsonErrorPosition(text, (err as Error).message);
+    throw new SparkifyError(`the JSONPaths file is not valid JSON: ${where.reason}`, {
+      location: { file, line: where.line, column: where.column },
       hint: 'A JSONPaths file is {"jsonpaths": ["$[\'field\']", ...]} with one path per staging column.',
     });
   }
@@ -94,4 +95,30 @@ export function autoExtractors(columns: string[], ignoreCase: boolean): Extracto
 function lineOf(text: string, needle: string): number {
   const at = text.indexOf(needle);
   return at < 0 ? 1 : text.slice(0, at).split('\n').length;
+}
+
+/**
+ * Where JSON.parse failed, as line and column, and its reason on one line. V8 gives a position for most
+ * errors ("... in JSON at position 21 (line 2 column 5)"); for an unexpected token it quotes the text
+ * around it instead, which is found again in the text.
+ */
+export function jsonErrorPosition(text: string, message: string): { line: number; column: number; reason: string } {
+  const lineCol = /\(line (\d+) column (\d+)\)/.exec(message);
+  const at = /at position (\d+)/.exec(message);
+  let offset = -1;
+  if (at) offset = Number(at[1]);
+  // V8 quotes up to 10 characters either side of the token, marking cut ends with "...".
+  const quoted = /^Unexpected token '(.+?)', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message);
+  if (offset < 0 && quoted) {
+    const [, token, cutStart, snippet, cutEnd] = quoted as unknown as [string, string, string | undefined, string, string | undefined];
+    const start = cutStart ? text.indexOf(snippet) : 0;
+    const within = cutStart ? 10 : cutEnd ? snippet.length - 10 : snippet.indexOf(token);
+    if (start >= 0 && within >= 0) offset = start + within;
+  }
+  const reason = quoted ? `unexpected '${quoted[1]}'` : message.replace(/\s*in JSON at position \d+( \(line \d+ column \d+\))?/, '').replace(/\s+/g, ' ');
+  if (lineCol) return { line: Number(lineCol[1]), column: Number(lineCol[2]), reason };
+  if (offset < 0) offset = message.includes('end of JSON input') ? text.length : 0;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n'), reason };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { SparkifyError } from '../errors.js';
+import { errorMessage, SparkifyError } from '../errors.js';
 import { toBool } from '../project/config.js';
 import { loadJson, type LoadResult } from '../load/copy.js';
 import { escapeCopy, type ColumnType } from '../load/convert.js';
@@ -131,6 +131,21 @@ async function copyFiles(ctx: MaterializeContext, warnings: string[]): Promise<C
   return { groups: files.length ? [{ source, files }] : [], files, sourceId: location, label: from! };
 }
 
+/** The model's JSONPaths file; a missing one is named with the model line that asks for it. */
+async function readJsonPaths(ctx: MaterializeContext, name: string): Promise<string> {
+  const location = dataLocation(ctx, name);
+  try {
+    return await (await fileSourceFor(location)).readText(location);
+  } catch (err) {
+    const lines = ctx.node.raw_code.split('\n');
+    const line = Math.max(0, lines.findIndex((l) => /\bformat\s*=/.test(l))) + 1;
+    throw new SparkifyError(`the JSONPaths file of ${ctx.node.name} cannot be read: ${errorMessage(err).split('\n')[0]}`, {
+      location: { file: ctx.node.original_file_path, line, column: 0 },
+      hint: `format="${name}" names a JSONPaths file relative to data_path (${ctx.dataPath}); fix the name, add the file, or use format="auto".`,
+    });
+  }
+}
+
 /**
  * A staging load with Redshift COPY semantics, incremental by default: the ledger (sparkify_loaded_files)
  * says which files the table holds, and a run loads only the new ones, appending them in one transaction
@@ -150,7 +165,7 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
   const format =
     /^auto( ignorecase)?$/i.test(formatText)
       ? { kind: 'auto' as const, ignoreCase: /ignorecase/i.test(formatText) }
-      : { kind: 'jsonpaths' as const, file: formatText, text: await (await fileSourceFor(dataLocation(ctx, formatText))).readText(dataLocation(ctx, formatText)) };
+      : { kind: 'jsonpaths' as const, file: formatText, text: await readJsonPaths(ctx, formatText) };
   const maxerror = Number(c.maxerror ?? 0);
   if (!Number.isInteger(maxerror) || maxerror < 0) throw new SparkifyError(`maxerror must be a whole number ≥ 0, not '${String(c.maxerror)}'`, { location: where });
   const options = {
