@@ -43,7 +43,7 @@ export function consoleLogger(out: Stream = process.stdout, err: Stream = proces
   };
   const draw = (): void => {
     if (!bars.size) return;
-    const width = Math.max(20, (out.columns ?? 100) - 1);
+    const width = Math.max(20, (out.columns || 100) - 1); // a pty without a size says 0
     const line = [...bars.values()].join('  |  ');
     out.write(`\r\x1b[2K${line.length > width ? line.slice(0, width) : line}`);
     drawn = true;
