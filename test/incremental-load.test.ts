@@ -300,9 +300,9 @@ afterAll(async () => {
   if (killDataMade) fs.rmSync((await killDataMade).dir, { recursive: true, force: true });
 });
 
-// Several minutes of loads and kills on 300k events: run by `npm run test:slow`, not by `npm test`.
+// Over a minute of loads and kills on 300k events: run by `npm run test:slow` and by CI (.ci/run), not by `npm test`.
 const slow = process.env.SPARKIFY_SLOW_TESTS === '1';
-if (!slow) console.warn('[skipped] kill-safety tests: they take minutes (300k events loaded and killed repeatedly); run them with `npm run test:slow`');
+if (!slow) console.warn('[skipped] kill-safety tests: they take over a minute (300k events loaded and killed repeatedly); run them with `npm run test:slow`');
 
 describe.each([
   { target: 'dev', skip: !slow },

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
 import type { ColumnType, CopyOptions } from '../src/load/convert.js';
 import { converterFor } from '../src/load/convert.js';
@@ -15,9 +14,9 @@ import { formatLoadProgress } from '../src/load/progress.js';
 import { consoleLogger } from '../src/run/log.js';
 import { epochMsText } from '../src/load/time.js';
 import { closeDecodeWorkers } from '../src/load/workers.js';
-import { openEmbedded } from '../src/warehouse/embedded.js';
 import { openPostgres } from '../src/warehouse/postgres.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
+import { fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
@@ -28,15 +27,11 @@ const OPTS: CopyOptions = { timeformat: 'auto', blanksasnull: false, emptyasnull
 
 let tmp: string;
 let wh: Warehouse;
-let setNo = 0;
+let writeFiles: (files: Record<string, string | Buffer>) => string;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-load-stream-'));
-  const dataDir = path.join(tmp, 'pgdata');
-  const template = inject('pgTemplateDir');
-  if (template && fs.existsSync(template)) fs.cpSync(template, dataDir, { recursive: true });
-  wh = await openEmbedded(dataDir, 'public');
-  await wh.driver.exec(`set timezone to 'UTC'`);
+  ({ tmp, wh } = await openLoadFixture('sparkify-load-stream-'));
+  writeFiles = fileSetWriter(tmp);
 });
 
 afterAll(async () => {
@@ -45,22 +40,8 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function writeFiles(files: Record<string, string | Buffer>): string {
-  const dir = path.join(tmp, 'data', `set${++setNo}`);
-  for (const [name, data] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), data);
-  }
-  return dir;
-}
-
-async function columnsOf(session: Session, table: string): Promise<ColumnType[]> {
-  const res = await session.query(wh.dialect.listColumns(), ['public', table]);
-  return res.rows.map((r) => ({
-    name: String(r.column_name),
-    dataType: String(r.data_type),
-    maxLength: r.character_maximum_length == null ? null : Number(r.character_maximum_length),
-  }));
+function columnsOf(session: Session, table: string): Promise<ColumnType[]> {
+  return tableColumns(wh, session, 'public', table);
 }
 
 async function createTable(table: string, ddl: string): Promise<void> {

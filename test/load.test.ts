@@ -1,15 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
 import { ConvertError, converterFor, escapeCopy, NULL_FIELD, type ColumnType, type CopyOptions } from '../src/load/convert.js';
 import { loadJson, type LoadResult, type LoadSpec } from '../src/load/copy.js';
 import { localFiles } from '../src/load/files.js';
 import { JsonSplitError, splitJsonValues, type JsonText } from '../src/load/json-objects.js';
 import { autoExtractors, compileJsonPath, jsonPathsExtractors } from '../src/load/mapping.js';
-import { openEmbedded } from '../src/warehouse/embedded.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
+import { fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
 import { repoRoot } from './support/project.js';
 
 // The COPY loader piece by piece: the pure functions directly, then loadJson against a real embedded
@@ -431,16 +430,11 @@ describe('converterFor', () => {
 
 let tmp: string;
 let wh: Warehouse;
-let tableNo = 0;
+let writeFiles: (files: Record<string, string | Buffer>) => string;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-load-test-'));
-  const dataDir = path.join(tmp, 'pgdata');
-  // The global setup made an initdb'd directory: copying it saves the seconds initdb takes.
-  const template = inject('pgTemplateDir');
-  if (template && fs.existsSync(template)) fs.cpSync(template, dataDir, { recursive: true });
-  wh = await openEmbedded(dataDir, 'public');
-  await wh.driver.exec(`set timezone to 'UTC'`);
+  ({ tmp, wh } = await openLoadFixture('sparkify-load-test-'));
+  writeFiles = fileSetWriter(tmp);
 });
 
 afterAll(async () => {
@@ -455,22 +449,8 @@ interface LoadOpts {
   session?: Session;
 }
 
-function writeFiles(files: Record<string, string | Buffer>): string {
-  const dir = path.join(tmp, 'data', `set${++tableNo}`);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
-
-async function columnsOf(session: Session, table: string): Promise<ColumnType[]> {
-  const res = await session.query(wh.dialect.listColumns(), ['public', table]);
-  return res.rows.map((r) => ({
-    name: String(r.column_name),
-    dataType: String(r.data_type),
-    maxLength: r.character_maximum_length == null ? null : Number(r.character_maximum_length),
-  }));
+function columnsOf(session: Session, table: string): Promise<ColumnType[]> {
+  return tableColumns(wh, session, 'public', table);
 }
 
 async function load(table: string, files: Record<string, string | Buffer>, opts: LoadOpts = {}): Promise<LoadResult> {
