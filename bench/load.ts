@@ -323,7 +323,7 @@ async function makeCsv(csv: string, data: string, ddl: string, jsonPaths: string
 }
 
 /** Generated events under root/events-N, made once and reused (a marker file says it is complete). */
-async function ensureData(root: string, events: number, log: (s: string) => void): Promise<string> {
+export async function ensureData(root: string, events: number, log: (s: string) => void): Promise<string> {
   const dir = path.join(root, `events-${events}`);
   const marker = path.join(dir, '.complete');
   if (fs.existsSync(marker)) return dir;
