@@ -250,7 +250,7 @@ function goals(r: Report): Goal[] {
 }
 
 function indent(block: string): string[] {
-  return block.trimEnd().split('\n').map((l) => `   ${l}`);
+  return block.trimEnd().split('\n').map((l) => (l.trim() ? `   ${l}` : ''));
 }
 
 function text(r: Report): string {
