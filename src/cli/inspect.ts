@@ -81,7 +81,7 @@ export async function debugCommand(opts: CommonOptions, log: Logger): Promise<nu
   log.info(`sparkify 0.1.0, Node.js ${process.version}`);
   log.info(`project: ${ctx.project.config.name} at ${ctx.project.dir}`);
   log.info(`target: ${ctx.targetName}`);
-  for (const [k, v] of Object.entries(ctx.target)) log.info(`  ${k}: ${/pass|secret|token|key/i.test(k) ? '****' : String(v)}`);
+  for (const [k, v] of Object.entries(ctx.target)) log.info(`  ${k}: ${/pass|secret|token|key|role/i.test(k) ? '****' : String(v)}`);
   log.info(`data_path: ${ctx.dataPath}`);
   const t0 = Date.now();
   const version = await withWarehouse(ctx, async (wh) => {

@@ -8,6 +8,7 @@ import { fileSourceFor, type FileRef, type FileSource } from '../load/files.js';
 import { ERRORS_TABLE, checksum, ensureLedgerTables, fileVersion, planFiles, readLedger, recordErrors, recordFiles, type LedgerEntry } from '../load/ledger.js';
 import { resolveManifest } from '../load/manifest.js';
 import type { Relation, Session, TableOptions, Warehouse } from '../warehouse/types.js';
+import { loadNative, requireS3, type CopyOrigin } from './native-copy.js';
 import { buildAndSwap, relationKind, tempRelation } from './swap.js';
 import type { MaterializeContext, MaterializeResult } from './types.js';
 
@@ -97,6 +98,8 @@ interface CopyFiles {
   files: FileRef[];
   /** Stored in the ledger: a load from another place is another data set. */
   sourceId: string;
+  /** The prefix or the manifest, as a warehouse that reads S3 itself is told. */
+  origin: CopyOrigin;
   /** For messages: the `from` or `manifest` config. */
   label: string;
 }
@@ -123,12 +126,14 @@ async function copyFiles(ctx: MaterializeContext, warnings: string[]): Promise<C
     const m = await resolveManifest(location, ctx.dataPath, manifest);
     for (const s of m.skipped) warnings.push(`${ctx.node.name}: manifest ${manifest}: entry '${s}' does not exist and is not mandatory: skipped`);
     for (const d of m.duplicates) warnings.push(`${ctx.node.name}: manifest ${manifest}: entry '${d}' is listed more than once: loaded once`);
-    return { groups: m.groups, files: m.files, sourceId: `manifest ${location}`, label: `manifest ${manifest}` };
+    return { groups: m.groups, files: m.files, sourceId: `manifest ${location}`, origin: { kind: 'manifest', url: location }, label: `manifest ${manifest}` };
   }
   const location = dataLocation(ctx, from!);
+  // A warehouse that loads files itself reads only S3: say so before looking for local files.
+  if (ctx.warehouse.driver.copyFromS3) requireS3(ctx.node.name, where, ctx.dataPath, [location]);
   const source = await fileSourceFor(location);
   const files = await source.list(location);
-  return { groups: files.length ? [{ source, files }] : [], files, sourceId: location, label: from! };
+  return { groups: files.length ? [{ source, files }] : [], files, sourceId: location, origin: { kind: 'prefix', url: location }, label: from! };
 }
 
 /** The model's JSONPaths file; a missing one is named with the model line that asks for it. */
@@ -160,8 +165,19 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
   const model = target.identifier;
   const where = { file: ctx.node.original_file_path, line: 1, column: 0 };
   const warnings: string[] = [];
-  const { groups, files, sourceId, label } = await copyFiles(ctx, warnings);
+  const { groups, files, sourceId, origin, label } = await copyFiles(ctx, warnings);
   const formatText = String(c.format ?? 'auto').trim();
+  // Redshift's COPY reads the files, the manifest and the JSONPaths file from S3 itself.
+  const native = wh.driver.copyFromS3 !== undefined;
+  if (native) {
+    requireS3(ctx.node.name, where, ctx.dataPath, [origin.url, ...files.map((f) => f.url), ...(/^auto( ignorecase)?$/i.test(formatText) ? [] : [dataLocation(ctx, formatText)])]);
+    if (c.iam_role !== undefined) {
+      throw new SparkifyError(`${model}: iam_role belongs in the target, not in model config (model config is written to target/manifest.json)`, {
+        location: where,
+        hint: 'Remove iam_role from the model and set iam_role: in the redshift target of project.yml (e.g. from an environment variable).',
+      });
+    }
+  }
   const format =
     /^auto( ignorecase)?$/i.test(formatText)
       ? { kind: 'auto' as const, ignoreCase: /ignorecase/i.test(formatText) }
@@ -197,6 +213,24 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
   const loadedAt = new Date().toISOString();
 
   const load = async (tx: Session, into: Relation, columns: ColumnType[], parts: CopyFiles['groups']): Promise<LoadResult> => {
+    if (native) {
+      // The warehouse reads the files (see native-copy.ts); rejected rows come back in the loader's shape.
+      const r = await loadNative(tx, {
+        model,
+        relation: into,
+        columns: columns.map((col) => col.name),
+        files: parts.flatMap((g) => g.files),
+        listed: files,
+        origin,
+        format: format.kind === 'auto' ? format : { kind: 'jsonpaths', url: dataLocation(ctx, formatText) },
+        options,
+        ...(c.gzip === undefined ? {} : { gzip: toBool(c.gzip) }),
+        ...(typeof c.region === 'string' && c.region.trim() ? { region: c.region.trim() } : {}),
+        maxerror,
+      });
+      await recordErrors(tx, wh, target.schema, model, r.rejected, loadedAt);
+      return r;
+    }
     const total: LoadResult = { files: 0, rows: 0, bytes: 0, rejected: [] };
     // One load per source (a manifest may mix local files and S3); maxerror counts across them.
     for (const g of parts) {

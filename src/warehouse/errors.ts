@@ -1,3 +1,5 @@
+import type { RejectedRow } from './types.js';
+
 /** A statement the database refused, normalised across drivers. `position` is 1-based in `statement`. */
 export class SqlError extends Error {
   constructor(
@@ -10,6 +12,21 @@ export class SqlError extends Error {
   ) {
     super(message);
     this.name = 'SqlError';
+  }
+}
+
+/**
+ * A COPY the warehouse ran itself failed because it rejected more rows than MAXERROR allows: `rejected`
+ * names them (file, line, column, value, reason), read from the warehouse's load-error log.
+ */
+export class CopyRejectedError extends Error {
+  constructor(
+    message: string,
+    readonly rejected: RejectedRow[],
+    readonly maxerror: number,
+  ) {
+    super(message);
+    this.name = 'CopyRejectedError';
   }
 }
 

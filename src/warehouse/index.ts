@@ -38,6 +38,7 @@ export async function openWarehouse(targetName: string, target: TargetConfig, pr
         ...(target.db_user ? { dbUser: target.db_user } : {}),
         ...(target.secret_arn ? { secretArn: target.secret_arn } : {}),
         ...(target.region ? { region: target.region } : {}),
+        ...(target.iam_role ? { iamRole: target.iam_role } : {}),
         schema: target.schema,
         threads: opts.threads ?? target.threads ?? 4,
       });

@@ -10,10 +10,12 @@ import {
   type Field as DataField,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { SparkifyError } from '../errors.js';
-import { SqlError } from './errors.js';
+import { CopyRejectedError, SqlError } from './errors.js';
 import { redshiftDialect } from './redshift-dialect.js';
-import type { Driver, Field, QueryResult, Session, Warehouse } from './types.js';
+import type { Driver, Field, QueryResult, RejectedRow, S3CopyResult, S3CopySpec, Session, Warehouse } from './types.js';
 
 // Amazon Redshift through the Redshift Data API: statements are HTTP calls that run asynchronously.
 //
@@ -26,6 +28,10 @@ import type { Driver, Field, QueryResult, Session, Warehouse } from './types.js'
 // a transaction is `begin` … `commit` / `rollback` in one session: real transactions whose statements see
 // each other's results. Idle sessions are reused until shortly before they expire. Several statements in
 // one `exec` outside a transaction go as one BatchExecuteStatement (one transaction, as on Postgres).
+//
+// Staging loads are Redshift's own COPY ... FROM 's3://...' (copyFromS3), run in the load's transaction;
+// rows Redshift rejects are read back from stl_load_errors (sys_load_error_detail on Serverless). The run
+// lock is a row in a lock table (Redshift has no advisory locks): see runLock.
 
 export interface RedshiftDataSettings {
   clusterIdentifier?: string;
@@ -45,6 +51,12 @@ export interface RedshiftDataSettings {
   pollMaxMs?: number;
   /** Retries, with backoff, of a statement refused because too many statements or sessions are active (default 3). */
   busyRetries?: number;
+  /** IAM role (ARN, or `default`) Redshift's COPY reads S3 with. Never shown. */
+  iamRole?: string;
+  /** Run lock: a holder not seen for this long is gone (crashed) and loses the lock (default 90 s). */
+  runLockStaleSeconds?: number;
+  /** Run lock: how often the holder says it is still there (default 20 s). */
+  runLockHeartbeatSeconds?: number;
 }
 
 /** The connection parameters every sessionless request carries. */
@@ -107,7 +119,7 @@ export async function openRedshiftData(targetName: string, s: RedshiftDataSettin
   const client = new RedshiftDataClient(region ? { region } : {});
   const driver = new RedshiftDataDriver(client, identity, s);
   try {
-    await client.config.region();
+    driver.region = await client.config.region();
   } catch {
     client.destroy();
     throw new SparkifyError(`no AWS region for target '${targetName}' (${where})`, { hint: 'Set AWS_REGION, or region: in the target.' });
@@ -154,6 +166,10 @@ export class RedshiftDataDriver implements Driver {
   private readonly busyRetries: number;
   private readonly secrets: string[];
   private closed = false;
+  /** The AWS region the Data API is called in: COPY's REGION when the model names none. */
+  region = '';
+  /** Which load-error log this Redshift keeps: stl_load_errors (provisioned) or sys_load_error_detail (also Serverless). */
+  private errorLog: 'stl' | 'sys' | undefined;
 
   constructor(
     private readonly client: RedshiftDataClient,
@@ -166,8 +182,13 @@ export class RedshiftDataDriver implements Driver {
     this.pollMax = settings.pollMaxMs ?? 1000;
     this.busyRetries = settings.busyRetries ?? 3;
     const arn = clean(settings.secretArn);
-    // The whole ARN and its name part (…:secret:NAME-abcdef) never appear in a message.
-    this.secrets = arn ? [arn, ...(/:secret:(.+)$/.exec(arn)?.slice(1) ?? [])] : [];
+    const role = clean(settings.iamRole);
+    // The whole secret ARN and its name part (…:secret:NAME-abcdef), the IAM role's ARN and its name
+    // (…:role/NAME) never appear in a message or an echoed statement.
+    this.secrets = [
+      ...(arn ? [arn, ...(/:secret:(.+)$/.exec(arn)?.slice(1) ?? [])] : []),
+      ...(role && role.toLowerCase() !== 'default' ? [role, ...(/:(role\/.+)$/.exec(role)?.slice(1) ?? [])] : []),
+    ].sort((a, b) => b.length - a.length);
   }
 
   /** A message with the secret ARN masked. */
@@ -192,6 +213,10 @@ export class RedshiftDataDriver implements Driver {
     return Promise.reject(copyUnsupported());
   }
 
+  copyFromS3(spec: S3CopySpec): Promise<S3CopyResult> {
+    return this.transaction((tx) => tx.copyFromS3!(spec));
+  }
+
   async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     return this.withSession(async (lease) => {
       const run = (sql: string, params?: unknown[]): Promise<QueryResult> => this.inLease(lease, () => this.runStatement(sql, params, lease));
@@ -204,6 +229,7 @@ export class RedshiftDataDriver implements Driver {
           return last;
         },
         copyIn: () => Promise.reject(copyUnsupported()),
+        copyFromS3: (spec) => this.copyInLease(spec, lease, run),
       };
       await run('begin');
       let result: T;
@@ -229,6 +255,155 @@ export class RedshiftDataDriver implements Driver {
     // The Data API has no call that ends a session: idle sessions close on their own after keepAlive seconds.
     this.idle.length = 0;
     this.client.destroy();
+  }
+
+  // ---- COPY from S3 ----
+
+  /** One COPY in the lease's session (the caller's transaction); rejected rows read back from Redshift's log. */
+  private async copyInLease(spec: S3CopySpec, lease: Lease, run: (sql: string, params?: unknown[]) => Promise<QueryResult>): Promise<S3CopyResult> {
+    const iamRole = clean(this.settings.iamRole);
+    if (!iamRole) {
+      throw new SparkifyError(`the target has no iam_role: Redshift's COPY reads ${spec.from} with an IAM role, and none is set`, {
+        hint:
+          'Set iam_role: in the redshift target to the ARN of a role attached to the cluster or workgroup that may read the bucket ' +
+          '(the Sparkify project reads it from REDSHIFT_IAM_ROLE), or to `default` for its default IAM role.',
+      });
+    }
+    const sql = redshiftDialect.copyFromS3!(spec, { iamRole, region: spec.region ?? this.region });
+    const shown = this.redact(sql);
+    const outcome = await this.inLease(lease, async () => {
+      const out = await this.submit(sql, [], lease, false, shown);
+      try {
+        return { ok: true as const, d: await this.poll(out.Id, shown) };
+      } catch (err) {
+        if (err instanceof StatementFailed) return { ok: false as const, d: err.d };
+        throw err;
+      }
+    });
+    if (!outcome.ok) {
+      const message = cleanError(this.redact(outcome.d.Error ?? 'the COPY failed'));
+      // Rows rejected beyond MAXERROR fail the COPY (and abort its transaction); Redshift's load-error log
+      // is not transactional, so they are read from a session of their own, by the COPY's query id.
+      const queryId = Number(outcome.d.RedshiftQueryId ?? 0);
+      const rejected = queryId > 0 ? await this.loadErrors(queryId).catch(() => []) : [];
+      if (rejected.length) throw new CopyRejectedError(message, rejected, spec.maxerror);
+      throw new SqlError(message, shown);
+    }
+    // pg_last_copy_id(): the query id of this session's last COPY, the key of its rows in stl_load_errors.
+    const last = (await run('select pg_last_copy_id() as id, pg_last_copy_count() as n')).rows[0] ?? {};
+    const id = Number(last.id ?? -1);
+    const rows = Number(last.n ?? outcome.d.ResultRows ?? 0);
+    // With MAXERROR 0 a COPY that succeeded rejected nothing.
+    const rejected = spec.maxerror > 0 && id > 0 ? await this.loadErrors(id) : [];
+    return { rows, rejected };
+  }
+
+  /** The rows a COPY rejected, from stl_load_errors, or sys_load_error_detail where there is no STL (Serverless). */
+  private async loadErrors(queryId: number): Promise<RejectedRow[]> {
+    const stl = `select trim(filename) as file, line_number as line, trim(colname) as col, rtrim(raw_field_value) as raw, trim(err_reason) as reason
+                 from stl_load_errors where query = $1 order by filename, line_number`;
+    // sys_load_error_detail has no raw value.
+    const sys = `select trim(file_name) as file, line_number as line, trim(column_name) as col, '' as raw, trim(error_message) as reason
+                 from sys_load_error_detail where query_id = $1 order by file_name, line_number`;
+    let res: QueryResult;
+    if (this.errorLog !== 'sys') {
+      try {
+        res = await this.runStatement(stl, [queryId], undefined);
+        this.errorLog = 'stl';
+      } catch (err) {
+        if (!(err instanceof SqlError) || this.errorLog === 'stl') throw err;
+        res = await this.runStatement(sys, [queryId], undefined);
+        this.errorLog = 'sys';
+      }
+    } else res = await this.runStatement(sys, [queryId], undefined);
+    return res.rows.map((r) => ({
+      file: String(r.file ?? ''),
+      line: Number(r.line ?? 0),
+      column: String(r.col ?? ''),
+      raw: String(r.raw ?? ''),
+      reason: String(r.reason ?? ''),
+    }));
+  }
+
+  // ---- the run lock ----
+
+  /**
+   * Redshift has no advisory locks, and a Data API session lives only while it is used: the lock is a row in
+   * `<schema>.sparkify_run_lock` naming its holder, taken in a short transaction that first LOCKs the table
+   * (Redshift enforces no unique keys: the table lock is what makes two runs' check-then-insert exclusive).
+   * The holder refreshes its row's heartbeat while it runs and deletes the row when done; a row whose
+   * heartbeat is older than runLockStaleSeconds belongs to a run that died, and the next run takes it over.
+   */
+  async runLock(opts: { wait: boolean; onWait?: (holder?: string) => void }): Promise<() => Promise<void>> {
+    const q = redshiftDialect.quote;
+    const table = `${q(this.settings.schema)}.${q(RUN_LOCK_TABLE)}`;
+    await this.ensureLockTable(table);
+    const me = randomUUID();
+    let user = 'unknown';
+    try {
+      user = os.userInfo().username;
+    } catch {
+      // no user name on this platform
+    }
+    const who = `${user}@${os.hostname()} pid ${process.pid}`;
+    const stale = Math.max(1, Math.round(this.settings.runLockStaleSeconds ?? 90));
+    let delay = 250;
+    let told = false;
+    for (;;) {
+      const holder = await this.transaction(async (tx) => {
+        await tx.exec(`lock ${table}`);
+        const r = await tx.query(
+          `select owner, holder, acquired_at, case when heartbeat_at < getdate() - interval '${stale} seconds' then 1 else 0 end as stale from ${table}`,
+        );
+        const live = r.rows.find((x) => Number(x.stale) === 0 && x.owner !== me);
+        if (live) return live;
+        // Nobody, or a run that stopped beating: the lock is ours.
+        await tx.exec(`delete from ${table}`);
+        await tx.query(`insert into ${table} (owner, holder, acquired_at, heartbeat_at) values ($1, $2, getdate(), getdate())`, [me, who]);
+        return undefined;
+      });
+      if (!holder) break;
+      const since = holder.acquired_at instanceof Date ? ` since ${holder.acquired_at.toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';
+      const described = `${String(holder.holder)}${since}`;
+      if (!opts.wait) {
+        throw new SparkifyError(`another sparkify run holds the lock on schema ${this.settings.schema} of this Redshift database: ${described}`, {
+          hint: `Wait for it to finish, or run again without --no-wait to queue behind it. A run that died gives the lock up ${stale} s after its last heartbeat (the row in ${this.settings.schema}.${RUN_LOCK_TABLE}).`,
+        });
+      }
+      if (!told) opts.onWait?.(described);
+      told = true;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+    const beat = Math.max(1, this.settings.runLockHeartbeatSeconds ?? 20) * 1000;
+    const heartbeat = setInterval(() => {
+      void this.query(`update ${table} set heartbeat_at = getdate() where owner = $1`, [me]).catch(() => undefined);
+    }, beat);
+    heartbeat.unref();
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      clearInterval(heartbeat);
+      await this.query(`delete from ${table} where owner = $1`, [me]).catch(() => undefined);
+    };
+  }
+
+  private async ensureLockTable(table: string): Promise<void> {
+    const exists = async (): Promise<boolean> =>
+      (await this.query(`${redshiftDialect.listRelations()} and table_name = $2`, [this.settings.schema, RUN_LOCK_TABLE])).rows.length > 0;
+    if (await exists()) return;
+    try {
+      await this.exec(`create table ${table} (
+  owner        varchar(64)  not null,
+  holder       varchar(512) not null,
+  acquired_at  timestamp    not null,
+  heartbeat_at timestamp    not null
+)`);
+    } catch (err) {
+      // Another run created it between our look and our create.
+      if (!(await exists())) throw err;
+    }
   }
 
   // ---- sessions ----
@@ -489,9 +664,11 @@ class StatementFailed extends Error {
   }
 }
 
+const RUN_LOCK_TABLE = 'sparkify_run_lock';
+
 function copyUnsupported(): SparkifyError {
   return new SparkifyError('loading rows from this machine (COPY FROM STDIN) is not available on Redshift', {
-    hint: 'Redshift loads with its own COPY from S3. Until this version supports that, load staging tables another way (e.g. with --target pg into the same database), or use the dev or pg target.',
+    hint: "Redshift loads staging files itself, from S3 (COPY ... FROM 's3://...'): put the files on S3 and point data_path at them.",
   });
 }
 

@@ -1,6 +1,6 @@
 import { SparkifyError } from '../errors.js';
 import { postgresDialect } from './postgres-dialect.js';
-import type { Dialect, TableOptions } from './types.js';
+import type { Dialect, S3CopySpec, TableOptions } from './types.js';
 
 /**
  * Amazon Redshift SQL. Names, views, drops, renames and the catalogue queries are Postgres's (Redshift keeps
@@ -20,7 +20,44 @@ export const redshiftDialect: Dialect = {
   createTable(r, columnsDdl, opts) {
     return `create table ${this.relation(r)} (\n${columnsDdl}\n)${tableAttributes(opts, this.quote)}`;
   },
+  copyFromS3(spec, auth) {
+    return copyStatement(spec, auth, this.relation(spec.relation), this.quote);
+  },
 };
+
+/**
+ * Redshift's COPY of JSON files from S3 (https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html):
+ *
+ *   COPY table (col, ...) FROM 's3://bucket/prefix' IAM_ROLE {default | 'arn:aws:iam::<account>:role/<name>'}
+ *   FORMAT AS JSON {'auto' | 'auto ignorecase' | 's3://bucket/jsonpaths.json'} TIMEFORMAT 'epochmillisecs'
+ *   REGION 'us-east-1' [GZIP] [BLANKSASNULL] [EMPTYASNULL] [TRUNCATECOLUMNS] [ACCEPTINVCHARS AS 'c']
+ *   MAXERROR n [MANIFEST]
+ *
+ * One clause a line, the table first: the IAM role never sits on the first line, which is what messages quote.
+ */
+export function copyStatement(spec: S3CopySpec, auth: { iamRole: string; region: string }, table: string, quote: (id: string) => string): string {
+  const format = spec.format.kind === 'jsonpaths' ? literal(spec.format.url) : spec.format.ignoreCase ? `'auto ignorecase'` : `'auto'`;
+  const role = auth.iamRole.trim().toLowerCase() === 'default' ? 'default' : literal(auth.iamRole.trim());
+  return [
+    `copy ${table} (${spec.columns.map(quote).join(', ')})`,
+    `from ${literal(spec.from)}`,
+    `iam_role ${role}`,
+    `format as json ${format}`,
+    `timeformat ${literal(spec.timeformat)}`,
+    `region ${literal(spec.region ?? auth.region)}`,
+    ...(spec.gzip ? ['gzip'] : []),
+    ...(spec.blanksasnull ? ['blanksasnull'] : []),
+    ...(spec.emptyasnull ? ['emptyasnull'] : []),
+    ...(spec.truncatecolumns ? ['truncatecolumns'] : []),
+    ...(spec.acceptinvchars !== undefined ? [`acceptinvchars as ${literal(spec.acceptinvchars)}`] : []),
+    `maxerror ${spec.maxerror}`,
+    ...(spec.manifest ? ['manifest'] : []),
+  ].join('\n');
+}
+
+function literal(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
 
 const DIST_STYLES = new Set(['even', 'all', 'auto']);
 const MAX_INTERLEAVED_COLUMNS = 8;

@@ -30,6 +30,51 @@ export interface Session {
    * chunks of whole lines. Returns the number of rows loaded.
    */
   copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<CopyChunk>): Promise<number>;
+  /**
+   * Present on warehouses that load files themselves, from S3 (Redshift's COPY ... FROM 's3://...'), and
+   * take no rows from this machine (their copyIn refuses). Runs one COPY of `spec.from` into the table in
+   * this session (inside the caller's transaction), and returns the rows loaded and the rows the warehouse
+   * rejected. When more rows are rejected than `spec.maxerror` allows, it throws a CopyRejectedError
+   * naming them (read from outside the failed transaction).
+   */
+  copyFromS3?(spec: S3CopySpec): Promise<S3CopyResult>;
+}
+
+/** One COPY from S3 that the warehouse runs itself. */
+export interface S3CopySpec {
+  relation: Relation;
+  /** The table's columns, in the order the values map to them (JSONPaths order). */
+  columns: string[];
+  /** s3://bucket/prefix: every key that starts with it; with `manifest`, a Redshift manifest file. */
+  from: string;
+  manifest: boolean;
+  /** 'auto' (JSON keys = column names), 'auto ignorecase', or a JSONPaths file on S3. */
+  format: { kind: 'auto'; ignoreCase: boolean } | { kind: 'jsonpaths'; url: string };
+  timeformat: string;
+  blanksasnull: boolean;
+  emptyasnull: boolean;
+  truncatecolumns: boolean;
+  /** Replacement character for invalid UTF-8; undefined: such a value rejects its row. */
+  acceptinvchars?: string;
+  maxerror: number;
+  gzip: boolean;
+  /** The bucket's region, when the model says; default: the warehouse's. */
+  region?: string;
+}
+
+/** A row the warehouse rejected, as the engine's own loader reports one (src/load LoadError). */
+export interface RejectedRow {
+  /** As the warehouse names it: the full s3:// URL (Redshift cuts it at 256 characters). */
+  file: string;
+  line: number;
+  column: string;
+  raw: string;
+  reason: string;
+}
+
+export interface S3CopyResult {
+  rows: number;
+  rejected: RejectedRow[];
 }
 
 export interface Driver extends Session {
@@ -38,10 +83,11 @@ export interface Driver extends Session {
   readonly maxConcurrency: number;
   /**
    * Take the target's run lock, so two runs on one warehouse never interleave. With `wait` false, fail at
-   * once if another run holds it (and call `onWait` when it has to wait). Resolves to the function that releases it. Drivers whose connection is
-   * already exclusive (the embedded database) need none.
+   * once if another run holds it (and call `onWait`, with who holds it where the driver knows, when it has to
+   * wait). Resolves to the function that releases it. Drivers whose connection is already exclusive (the
+   * embedded database) need none.
    */
-  runLock?(opts: { wait: boolean; onWait?: () => void }): Promise<() => Promise<void>>;
+  runLock?(opts: { wait: boolean; onWait?: (holder?: string) => void }): Promise<() => Promise<void>>;
   /** Run `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -67,6 +113,8 @@ export interface Dialect {
   listRelations(): string;
   /** Query listing (column_name, data_type, character_maximum_length) of a relation, in order; parameters: schema, identifier. */
   listColumns(): string;
+  /** The warehouse's own COPY from S3, where it has one (see Session.copyFromS3). */
+  copyFromS3?(spec: S3CopySpec, auth: { iamRole: string; region: string }): string;
 }
 
 /** A target's connection: driver, dialect and the schema models go to by default. */

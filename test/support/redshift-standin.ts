@@ -10,6 +10,11 @@
 // Redshift-only table attributes (DISTSTYLE, DISTKEY, SORTKEY, ENCODE, BACKUP) are cut out before Postgres
 // sees the statement; every statement's original text is recorded for tests to read.
 //
+// COPY ... FROM 's3://...' runs as Redshift runs it (redshift-copy.ts): files read from S3 (the endpoint in
+// AWS_ENDPOINT_URL_S3, e.g. s3rver), IAM_ROLE required, rejected rows in stl_load_errors and
+// sys_load_error_detail (kept through a rollback), pg_last_copy_id() / pg_last_copy_count() per session,
+// RedshiftQueryId in DescribeStatement; GETDATE() exists.
+//
 //   npm run standin:redshift            # starts it alone and prints the variables to export
 //
 // Test code only: nothing in src/ imports this.
@@ -19,6 +24,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { ensureLoadErrorTables, parseCopy, runS3Copy, type CopyRecord, type StandinS3 } from './redshift-copy.js';
 
 export interface RedshiftStandinOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -42,6 +48,12 @@ export interface RedshiftStandinOptions {
   intercept?: (sql: string, client: pg.ClientBase) => Promise<pg.QueryArrayResult | undefined>;
   /** Called with one line per statement (the CLI prints them). */
   log?: (line: string) => void;
+  /** Where COPY reads S3: default AWS_ENDPOINT_URL_S3 and the process's AWS credentials. */
+  s3?: StandinS3;
+  /** IAM roles attached to the cluster: COPY with another role is not authorized. Default: any role ARN. */
+  iamRoles?: string[];
+  /** The cluster's default IAM role (IAM_ROLE default); default: none. */
+  defaultIamRole?: string;
 }
 
 export interface RecordedStatement {
@@ -57,6 +69,10 @@ export interface RecordedStatement {
   sessionId?: string;
   status: Status;
   error?: string;
+  /** Redshift's query id (RedshiftQueryId; pg_last_copy_id() of a COPY). */
+  queryId: number;
+  /** A COPY from S3: what it was told and what it read. */
+  copy?: CopyRecord;
 }
 
 export interface RedshiftStandin {
@@ -138,6 +154,10 @@ interface Statement {
   sessionId?: string;
   identity: Identity;
   operation: RecordedStatement['operation'];
+  queryId: number;
+  /** The Postgres backend that ran it (stays after it finished). */
+  backendPid?: number;
+  copy?: CopyRecord;
 }
 
 interface DataSession {
@@ -149,6 +169,8 @@ interface DataSession {
   closed: boolean;
   timer?: NodeJS.Timeout;
   identity: Identity;
+  /** pg_last_copy_id() and pg_last_copy_count() of this session. */
+  lastCopy?: { id: number; count: number };
 }
 
 const TERMINAL = new Set<Status>(['FINISHED', 'FAILED', 'ABORTED']);
@@ -170,6 +192,8 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
     await pool.end().catch(() => undefined);
     throw new Error(`the Redshift stand-in needs PostgreSQL (PGHOST, PGUSER, PGDATABASE ...): ${(err as Error).message}`);
   }
+  await ensureLoadErrorTables(pool);
+  let queryIds = 1000;
 
   const statements = new Map<string, Statement>();
   const recorded: Statement[] = [];
@@ -219,16 +243,37 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
   // ---- running statements ----
 
   /** Run one statement's SQL on a connection; fills in its result or its error. */
-  async function execute(stmt: Statement, client: pg.ClientBase): Promise<void> {
+  async function execute(stmt: Statement, client: pg.ClientBase, session: DataSession | undefined): Promise<void> {
     stmt.status = 'STARTED';
     stmt.startedAt = stmt.updatedAt = now();
-    stmt.pid = (client as unknown as { processID?: number }).processID;
+    stmt.pid = stmt.backendPid = (client as unknown as { processID?: number }).processID;
     try {
       const intercepted = opts.intercept ? await opts.intercept(stmt.sql, client) : undefined;
+      const copy = intercepted ? undefined : parseCopy(stmt.sql);
+      if (copy) {
+        stmt.clauses = copy.clauses;
+        try {
+          stmt.copy = await runS3Copy(copy, {
+            client,
+            pool,
+            queryId: stmt.queryId,
+            sessionPid: stmt.backendPid ?? 0,
+            s3: opts.s3 ?? {},
+            ...(opts.iamRoles ? { iamRoles: opts.iamRoles } : {}),
+            ...(opts.defaultIamRole ? { defaultIamRole: opts.defaultIamRole } : {}),
+          });
+          if (session) session.lastCopy = { id: stmt.queryId, count: stmt.copy.rows };
+        } catch (err) {
+          // A COPY that failed on its data still becomes the session's last COPY (its rows are in stl_load_errors).
+          if (session && /^Load into table/.test((err as Error).message)) session.lastCopy = { id: stmt.queryId, count: 0 };
+          throw err;
+        }
+      }
       const r =
         intercepted ??
+        (copy ? { rows: [], fields: [], rowCount: stmt.copy!.rows, command: 'COPY', oid: 0 } : undefined) ??
         (await client.query({
-          text: stmt.executed,
+          text: lastCopyValues(stmt.executed, session?.lastCopy),
           values: stmt.values,
           rowMode: 'array',
           // Values as Postgres prints them; converted to Data API fields below.
@@ -282,7 +327,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
     }
     try {
       if (!stmt.subs) {
-        await execute(stmt, client);
+        await execute(stmt, client, session);
       } else {
         // A batch: one transaction, statements one after another; the first failure rolls all back.
         stmt.status = 'STARTED';
@@ -295,7 +340,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
             sub.updatedAt = now();
             continue;
           }
-          await execute(sub, client);
+          await execute(sub, client, session);
           if (sub.status !== 'FINISHED') failed = sub;
         }
         if (failed || stmt.cancelRequested) {
@@ -316,7 +361,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
         stmt.resultRows = stmt.subs.reduce((n, s) => n + Math.max(0, s.resultRows), 0);
         stmt.updatedAt = now();
       }
-      log(`${stmt.status.padEnd(8)} ${stmt.id}${session ? ` (session ${session.id.slice(0, 8)})` : ''} ${oneLine(stmt.subs ? stmt.subs.map((s) => s.sql).join('; ') : stmt.sql)}${stmt.error ? `  -- ${stmt.error}` : ''}`);
+      log(`${stmt.status.padEnd(8)} ${stmt.id}${session ? ` (session ${session.id.slice(0, 8)})` : ''} ${oneLine(maskRole(stmt.subs ? stmt.subs.map((s) => s.sql).join('; ') : stmt.sql))}${stmt.error ? `  -- ${stmt.error}` : ''}`);
     } finally {
       release();
       if (session) idle(session);
@@ -342,6 +387,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
       resultSize: -1,
       identity,
       operation,
+      queryId: queryIds++,
     };
     return stmt;
   }
@@ -471,8 +517,8 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
         HasResultSet: stmt.hasResultSet,
         ResultRows: done ? stmt.resultRows : -1,
         ResultSize: done ? stmt.resultSize : -1,
-        RedshiftPid: stmt.pid ?? 0,
-        RedshiftQueryId: 0,
+        RedshiftPid: stmt.pid ?? stmt.backendPid ?? 0,
+        RedshiftQueryId: stmt.subs ? 0 : stmt.queryId,
         ...stmt.identity,
         ...(stmt.sessionId ? { SessionId: stmt.sessionId } : {}),
         ...(stmt.parameters ? { QueryParameters: stmt.parameters } : {}),
@@ -489,7 +535,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
                 CreatedAt: s.createdAt / 1000,
                 UpdatedAt: s.updatedAt / 1000,
                 Duration: s.startedAt ? (s.updatedAt - s.startedAt) * 1e6 : -1,
-                RedshiftQueryId: 0,
+                RedshiftQueryId: s.queryId,
               })),
             }
           : {}),
@@ -610,6 +656,8 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
         ...(s.sessionId ? { sessionId: s.sessionId } : {}),
         status: s.status,
         ...(s.error ? { error: s.error } : {}),
+        queryId: s.queryId,
+        ...(s.copy ? { copy: { ...s.copy, clauses: [...s.copy.clauses], keys: [...s.copy.keys] } } : {}),
       })),
     clearStatements: () => {
       recorded.length = 0;
@@ -756,6 +804,19 @@ export function stripRedshiftClauses(sql: string): { sql: string; clauses: strin
   return { sql: out, clauses };
 }
 
+/** pg_last_copy_id() and pg_last_copy_count() as this session's values (-1 and 0 before any COPY). */
+function lastCopyValues(sql: string, last: { id: number; count: number } | undefined): string {
+  const masked = maskLiterals(sql);
+  let out = '';
+  let at = 0;
+  for (const m of masked.matchAll(/\bpg_last_copy_(id|count)\s*\(\s*\)/gi)) {
+    const value = m[1]!.toLowerCase() === 'id' ? (last?.id ?? -1) : (last?.count ?? 0);
+    out += sql.slice(at, m.index) + `(${value})::int`;
+    at = m.index + m[0].length;
+  }
+  return out + sql.slice(at);
+}
+
 /** The Data API's `:name` parameters as Postgres's `$n`, with the values in order. */
 function bindParameters(sql: string, parameters: { name: string; value: string }[]): { sql: string; values: string[] } {
   if (parameters.length === 0) return { sql, values: [] };
@@ -823,6 +884,11 @@ function optString(body: Record<string, unknown>, key: string): string | undefin
   return v;
 }
 
+/** The IAM role of a COPY, masked in log lines. */
+function maskRole(sql: string): string {
+  return sql.replace(/\biam_role\s+'[^']*'/gi, "iam_role '****'");
+}
+
 function oneLine(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').trim();
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
@@ -835,22 +901,77 @@ function sleep(ms: number): Promise<void> {
 // ---- `npm run standin:redshift` ----
 
 async function main(): Promise<void> {
-  const portArg = process.argv.indexOf('--port');
-  const port = portArg > 0 ? Number(process.argv[portArg + 1]) : Number(process.env.REDSHIFT_STANDIN_PORT ?? 0);
-  const standin = await startRedshiftStandin({ port, log: (line) => console.log(line) });
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const port = Number(arg('--port') ?? process.env.REDSHIFT_STANDIN_PORT ?? 0);
+  // --s3 [dir]: also start an S3 stand-in (s3rver) for COPY to read, with `dir` uploaded to s3://sparkify-data.
+  const withS3 = process.argv.includes('--s3');
+  const dir = arg('--s3');
+  let s3: { endpoint: string; close(): Promise<void> } | undefined;
+  let bucket: string | undefined;
+  if (withS3) {
+    const { startS3Server } = await import('./s3-server.js');
+    s3 = await startS3Server();
+    if (dir && !dir.startsWith('--')) bucket = await uploadDirectory(s3.endpoint, 'sparkify-data', dir);
+  }
+  const keys = { test: 'test', S3RVER: 'S3RVER' };
+  const standin = await startRedshiftStandin({
+    port,
+    log: (line) => console.log(line),
+    credentials: keys,
+    ...(s3 ? { s3: { endpoint: s3.endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } } : {}),
+  });
   const where = `${process.env.PGHOST ?? 'localhost'}:${process.env.PGPORT ?? 5432}/${process.env.PGDATABASE ?? process.env.PGUSER ?? ''}`;
+  const s3Endpoint = s3?.endpoint ?? process.env.AWS_ENDPOINT_URL_S3;
   console.log(`Redshift Data API stand-in on ${standin.endpoint}, running statements on PostgreSQL ${where}.`);
+  console.log(
+    s3Endpoint
+      ? `COPY ... FROM 's3://...' reads the S3 endpoint ${s3Endpoint}${s3 ? ' (s3rver, started with --s3; keys S3RVER/S3RVER)' : ' (AWS_ENDPOINT_URL_S3)'}.`
+      : "COPY ... FROM 's3://...' reads real S3 (no AWS_ENDPOINT_URL_S3): to load staging locally, start it with --s3 <dir> (an s3rver with <dir> uploaded), or export AWS_ENDPOINT_URL_S3.",
+  );
   console.log('In another shell:');
   console.log(`  export AWS_ENDPOINT_URL_REDSHIFT_DATA=${standin.endpoint}`);
-  console.log('  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test REDSHIFT_CLUSTER=standin');
+  if (s3Endpoint) {
+    console.log(`  export AWS_ENDPOINT_URL_S3=${s3Endpoint} AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER`);
+    console.log('  export AWS_REGION=us-east-1 REDSHIFT_CLUSTER=standin REDSHIFT_IAM_ROLE=arn:aws:iam::123456789012:role/sparkify-loader');
+  } else {
+    console.log('  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test REDSHIFT_CLUSTER=standin');
+  }
   console.log('  npx sparkify debug --target redshift');
+  if (bucket) console.log(`  npx sparkify build --target redshift --vars '{"data_path": "s3://${bucket}"}'`);
   console.log('Ctrl-C stops it.');
-  process.once('SIGINT', () => {
-    void standin.close().finally(() => process.exit(0));
-  });
-  process.once('SIGTERM', () => {
-    void standin.close().finally(() => process.exit(0));
-  });
+  const stop = (): void => {
+    void Promise.all([standin.close(), s3?.close()]).finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Upload a directory's files to a new bucket of the S3 stand-in; returns the bucket. */
+async function uploadDirectory(endpoint: string, bucket: string, dir: string): Promise<string> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { CreateBucketCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    for (let i = 0; i < files.length; i += 16) {
+      await Promise.all(
+        files.slice(i, i + 16).map((e) => {
+          const full = path.join(e.parentPath, e.name);
+          const key = path.relative(dir, full).split(path.sep).join('/');
+          return client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(full) }));
+        }),
+      );
+    }
+    console.log(`Uploaded ${files.length} files of ${dir} to s3://${bucket}.`);
+    return bucket;
+  } finally {
+    client.destroy();
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
