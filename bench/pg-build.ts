@@ -220,7 +220,6 @@ export async function runPgBuildBench(opts: PgBuildOptions = {}): Promise<PgBuil
         log(`  ${s.threads.at(-1)!.toFixed(2)} s`);
       }
     }
-    dropSchema();
     const psqlCommand = `psql -X -q -At -v ON_ERROR_STOP=1 -f <script>`;
     return {
       events,
@@ -244,8 +243,12 @@ export async function runPgBuildBench(opts: PgBuildOptions = {}): Promise<PgBuil
       martsSelect,
     };
   } finally {
-    if (opts.keep) log(`kept ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
+    // The bench's schema holds a million rows: never leave it behind (kept with --keep, to look at).
+    if (opts.keep) log(`kept ${tmp} and schema ${PG_BUILD_SCHEMA}`);
+    else {
+      spawnSync('psql', ['-X', '-q', '-c', `drop schema if exists ${dialect.quote(PG_BUILD_SCHEMA)} cascade`], { encoding: 'utf8' });
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   }
 }
 
@@ -373,7 +376,7 @@ export function formatPgBuildBench(r: PgBuildResult): string {
     `    framework overhead ${pct(c.overheadPct)}   (run by run: ${c.overheadPctByRun.map(pct).join(' / ')})   goal < 5%`,
   ];
   const lines = [
-    `sparkify build --target pg of ${r.events.toLocaleString('en-US')} generated events vs the same SQL through psql (PostgreSQL ${r.postgres}; median of ${r.runs} runs, interleaved)`,
+    `sparkify build --target pg of ${r.events.toLocaleString('en-US')} generated events vs the same SQL through psql (PostgreSQL ${r.postgres}; median of ${r.runs} run${r.runs === 1 ? '' : 's'}, interleaved)`,
     `  sparkify: ${r.command}`,
     `  psql:     ${r.psqlCommand} (the compiled SQL of target/manifest.json in the materializations' swap; staging by \\copy of the loaded rows as CSV)`,
     `  load average before ${r.loadAverage.before.map((x) => x.toFixed(2)).join(' ')}, after ${r.loadAverage.after.map((x) => x.toFixed(2)).join(' ')}`,
