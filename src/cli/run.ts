@@ -48,7 +48,7 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
     log.info(`Concurrency: ${n} thread${n === 1 ? '' : 's'} (${warehouse.description})`);
     const unlock = await warehouse.driver.runLock?.({
       wait: opts.wait ?? true,
-      onWait: () => log.info('Another sparkify run holds this target; waiting for it to finish ...'),
+      onWait: (holder) => log.info(`Another sparkify run holds this target${holder ? ` (${holder})` : ''}; waiting for it to finish ...`),
     });
     log.info('');
     try {

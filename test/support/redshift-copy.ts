@@ -422,12 +422,16 @@ async function logErrors(ctx: CopyContext, tableOid: number, columns: ColumnType
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
+/** What the stand-in records of a COPY, filled in as it runs (a failed COPY keeps what it got to). */
+export function copyRecord(cmd: CopyCommand): CopyRecord {
+  return { ...cmd, clauses: [...cmd.clauses], keys: [], rows: 0, rejected: 0 };
+}
+
 /**
  * Run a COPY from S3 on the statement's connection. Resolves to the rows loaded; throws (with Redshift's
  * message) when Redshift's COPY would fail, after rolling back or aborting what it started.
  */
-export async function runS3Copy(cmd: CopyCommand, ctx: CopyContext): Promise<CopyRecord> {
-  const record: CopyRecord = { ...cmd, clauses: [...cmd.clauses], keys: [], rows: 0, rejected: 0 };
+export async function runS3Copy(cmd: CopyCommand, ctx: CopyContext, record: CopyRecord = copyRecord(cmd)): Promise<CopyRecord> {
   // Authorization, as Redshift checks it before reading anything.
   if (cmd.iamRole === undefined && !cmd.otherCredentials) {
     throw new CopyError(`Invalid credentials. Must be of the format: credentials 'aws_iam_role=...' or 'aws_access_key_id=...;aws_secret_access_key=...[;token=...]'`);

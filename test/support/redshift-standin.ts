@@ -24,7 +24,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { ensureLoadErrorTables, parseCopy, runS3Copy, type CopyRecord, type StandinS3 } from './redshift-copy.js';
+import { copyRecord, ensureLoadErrorTables, parseCopy, runS3Copy, type CopyRecord, type StandinS3 } from './redshift-copy.js';
 
 export interface RedshiftStandinOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -54,6 +54,11 @@ export interface RedshiftStandinOptions {
   iamRoles?: string[];
   /** The cluster's default IAM role (IAM_ROLE default); default: none. */
   defaultIamRole?: string;
+  /**
+   * Close idle sessions after at most this many seconds, whatever their keep-alive (each holds a PostgreSQL
+   * connection: tests that start many short CLI runs keep the server's connections free). Default: none.
+   */
+  idleSessionCapSeconds?: number;
 }
 
 export interface RecordedStatement {
@@ -236,7 +241,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
     s.busy = false;
     clearTimeout(s.timer);
     if (closed) return closeSession(s);
-    s.timer = setTimeout(() => closeSession(s), s.keepAlive * 1000);
+    s.timer = setTimeout(() => closeSession(s), Math.min(s.keepAlive, opts.idleSessionCapSeconds ?? Infinity) * 1000);
     s.timer.unref();
   }
 
@@ -252,8 +257,9 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
       const copy = intercepted ? undefined : parseCopy(stmt.sql);
       if (copy) {
         stmt.clauses = copy.clauses;
+        stmt.copy = copyRecord(copy);
         try {
-          stmt.copy = await runS3Copy(copy, {
+          await runS3Copy(copy, {
             client,
             pool,
             queryId: stmt.queryId,
@@ -261,7 +267,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
             s3: opts.s3 ?? {},
             ...(opts.iamRoles ? { iamRoles: opts.iamRoles } : {}),
             ...(opts.defaultIamRole ? { defaultIamRole: opts.defaultIamRole } : {}),
-          });
+          }, stmt.copy);
           if (session) session.lastCopy = { id: stmt.queryId, count: stmt.copy.rows };
         } catch (err) {
           // A COPY that failed on its data still becomes the session's last COPY (its rows are in stl_load_errors).
@@ -901,6 +907,7 @@ function sleep(ms: number): Promise<void> {
 // ---- `npm run standin:redshift` ----
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
@@ -912,9 +919,12 @@ async function main(): Promise<void> {
   let s3: { endpoint: string; close(): Promise<void> } | undefined;
   let bucket: string | undefined;
   if (withS3) {
-    const { startS3Server } = await import('./s3-server.js');
+    const { startS3Server, uploadDirectory } = await import('./s3-server.js');
     s3 = await startS3Server();
-    if (dir && !dir.startsWith('--')) bucket = await uploadDirectory(s3.endpoint, 'sparkify-data', dir);
+    if (dir && !dir.startsWith('--')) {
+      bucket = 'sparkify-data';
+      console.log(`Uploaded ${await uploadDirectory(s3.endpoint, bucket, dir)} files of ${dir} to s3://${bucket}.`);
+    }
   }
   const keys = { test: 'test', S3RVER: 'S3RVER' };
   const standin = await startRedshiftStandin({
@@ -947,31 +957,6 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-}
-
-/** Upload a directory's files to a new bucket of the S3 stand-in; returns the bucket. */
-async function uploadDirectory(endpoint: string, bucket: string, dir: string): Promise<string> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  const { CreateBucketCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    for (let i = 0; i < files.length; i += 16) {
-      await Promise.all(
-        files.slice(i, i + 16).map((e) => {
-          const full = path.join(e.parentPath, e.name);
-          const key = path.relative(dir, full).split(path.sep).join('/');
-          return client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: fs.readFileSync(full) }));
-        }),
-      );
-    }
-    console.log(`Uploaded ${files.length} files of ${dir} to s3://${bucket}.`);
-    return bucket;
-  } finally {
-    client.destroy();
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -46,3 +46,35 @@ export async function startS3Server(): Promise<S3Server> {
       }),
   };
 }
+
+const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** Put objects (key → body) into a bucket of the S3 stand-in, creating the bucket if it is new. */
+export async function putObjects(endpoint: string, bucket: string, objects: Record<string, string | Buffer>): Promise<void> {
+  const { CreateBucketCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_KEYS });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+      if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+    });
+    const entries = Object.entries(objects);
+    // A few at a time: s3rver writes each object to disk.
+    for (let i = 0; i < entries.length; i += 16) {
+      await Promise.all(entries.slice(i, i + 16).map(([Key, Body]) => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body }))));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Upload a directory's files to a bucket of the S3 stand-in (keys relative to the directory, under `prefix`); returns how many. */
+export async function uploadDirectory(endpoint: string, bucket: string, dir: string, prefix = ''): Promise<number> {
+  const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const objects: Record<string, Buffer> = {};
+  for (const e of files) {
+    const full = path.join(e.parentPath, e.name);
+    objects[prefix + path.relative(dir, full).split(path.sep).join('/')] = fs.readFileSync(full);
+  }
+  await putObjects(endpoint, bucket, objects);
+  return files.length;
+}
