@@ -395,6 +395,30 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
       expect((err as SparkifyError).hint).toMatch(/from S3/);
     });
 
+    it('fails a COPY as Redshift does (no IAM_ROLE, no bucket, no key under the prefix) and keeps pg_last_copy_id() per session', async () => {
+      const wh = await openDriver();
+      await wh.driver.exec('create table copy_target (a varchar(10))');
+      await putObjects(s3.endpoint, 'rs-copy-errors', { 'data/x.json': '{"a": "x"}\n{"a": "y"}\n' });
+      const copy = (from: string, rest: string): string => `copy copy_target (a) from '${from}' ${rest}`;
+      const fails = (sql: string): Promise<string> => wh.driver.exec(sql).then(() => 'ok', (e: Error) => e.message);
+      expect(await fails(copy('s3://rs-copy-errors/data', `format as json 'auto'`))).toMatch(/^Invalid credentials\. Must be of the format: credentials 'aws_iam_role=\.\.\.'/);
+      expect(await fails(copy('s3://rs-copy-errors/data', `iam_role 'not-a-role' format as json 'auto'`))).toMatch(/^Invalid IAM_ROLE/);
+      expect(await fails(copy('s3://no-such-bucket/data', `iam_role '${ROLE}' format as json 'auto'`))).toMatch(/^S3ServiceException:The specified bucket does not exist,Status 404,Error NoSuchBucket/);
+      expect(await fails(copy('s3://rs-copy-errors/nothing-here', `iam_role '${ROLE}' format as json 'auto'`))).toBe("The specified S3 prefix 'nothing-here' does not exist");
+      expect(await fails(copy('s3://rs-copy-errors/data', `iam_role '${ROLE}' format as json 's3://rs-copy-errors/no-such.json'`))).toMatch(/Error NoSuchKey/);
+      expect(await fails(copy('s3://rs-copy-errors/data', `iam_role '${ROLE}' delimiter ','`))).toMatch(/does not implement the COPY parameter DELIMITER/);
+      const last = await wh.driver.transaction(async (tx) => {
+        expect((await tx.query('select pg_last_copy_id() as id')).rows).toEqual([{ id: -1 }]);
+        await tx.exec(copy('s3://rs-copy-errors/data', `iam_role '${ROLE}' format as json 'auto' region 'us-east-1'`));
+        return (await tx.query('select pg_last_copy_id() as id, pg_last_copy_count() as n')).rows[0]!;
+      });
+      const ran = standin.statements().filter((x) => x.copy && x.sql.includes('copy_target') && x.status === 'FINISHED');
+      expect(ran).toHaveLength(1);
+      expect(last).toEqual({ id: ran[0]!.queryId, n: 2 });
+      expect(ran[0]!.copy!.keys).toEqual(['s3://rs-copy-errors/data/x.json']);
+      expect((await wh.driver.query('select a from copy_target order by a')).rows).toEqual([{ a: 'x' }, { a: 'y' }]);
+    });
+
     it('a run that died gives the run lock up once its heartbeat is stale', async () => {
       const lockSchema = newSchema('lockdead');
       const dead = await openRedshiftData('redshift', { clusterIdentifier: 'standin', database: 'dev', dbUser: 'awsuser', schema: lockSchema, threads: 1 });
@@ -812,6 +836,33 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
         } finally {
           await c.end();
         }
+      });
+
+      it('a manifest model: one COPY ... MANIFEST for the whole manifest, then each new entry on its own', async () => {
+        const bucket = 'rs-manifest';
+        const sch = newSchema('man');
+        const p = project('redshift', sch);
+        p.write('models/staging/stg_events.sql', p.read('models/staging/stg_events.sql').replace('from="log_data"', 'manifest="events.manifest"'));
+        const manifest = (...keys: string[]): string => JSON.stringify({ entries: keys.map((k) => ({ url: `s3://${bucket}/${k}`, mandatory: true })) });
+        const vars = JSON.stringify({ data_path: `s3://${bucket}` });
+        await putObjects(s3.endpoint, bucket, {
+          'log_json_path.json': jsonPaths(),
+          'log_data/a.json': lines(ev(1), ev(2)),
+          'log_data/b.json': lines(ev(3)),
+          'events.manifest': manifest('log_data/a.json', 'log_data/b.json'),
+        });
+        const first = await cli(p, 'run', '--target', 'redshift', '--select', 'stg_events', '--vars', vars);
+        expect(first.code, first.output).toBe(0);
+        expect(first.stdout).toMatch(/\[COPY 3 in/);
+        await putObjects(s3.endpoint, bucket, { 'log_data/c.json': lines(ev(4), ev(5)), 'events.manifest': manifest('log_data/a.json', 'log_data/b.json', 'log_data/c.json') });
+        const second = await cli(p, 'run', '--target', 'redshift', '--select', 'stg_events', '--vars', vars);
+        expect(second.code, second.output).toBe(0);
+        expect(second.stdout).toContain('[COPY 2 (1 new file, 2 already loaded)');
+        expect(copiesInto(sch).map((x) => [x.copy!.from, x.copy!.manifest, x.copy!.keys.length])).toEqual([
+          [`s3://${bucket}/events.manifest`, true, 2],
+          [`s3://${bucket}/log_data/c.json`, false, 1],
+        ]);
+        expect(copiesInto(sch)[0]!.sql).toMatch(/\nmaxerror 0\nmanifest$/);
       });
 
       it('local files on a Redshift target: an error that names them and says to put them on S3', async () => {
