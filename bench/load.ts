@@ -70,6 +70,9 @@ export interface LoadBenchResult {
   embedded?: { ours: Rate; plainCopy: Rate; vsCopy: number; vsCopyByRun: number[] };
   rss?: { events: number; maxRssMB: number; runsMB: number[] }[];
   rssRatio?: number;
+  /** The same for a load into PGlite (whose own footprint, a WebAssembly Postgres, is most of it). */
+  rssEmbedded?: { events: number; maxRssMB: number; runsMB: number[] }[];
+  rssEmbeddedRatio?: number;
 }
 
 const SCHEMA = 'sparkify_bench';
@@ -169,21 +172,31 @@ export async function runLoadBench(opts: LoadBenchOptions = {}): Promise<LoadBen
 
     if (opts.embedded !== false) result.embedded = await embeddedBench(ddl, csv, events, runs, (t, cols) => spec(t, cols), log);
 
-    if (opts.rss !== false && wh) {
+    if (opts.rss !== false) {
       const sizes = [events, ...(opts.bigEvents ? [opts.bigEvents] : [])];
-      result.rss = [];
-      for (const n of sizes) {
-        const dir = await ensureData(dataRoot, n, log);
-        // Peak RSS moves a few MB with the garbage collector's timing: the median of a few runs.
-        const tries = Math.max(1, Math.min(runs, 3));
-        log(`peak RSS of a child process loading ${n} events into PostgreSQL (median of ${tries}) ...`);
-        const mbs: number[] = [];
-        for (let t = 0; t < tries; t++) mbs.push(await childRss(dir, opts.workers));
-        mbs.sort((a, b) => a - b);
-        result.rss.push({ events: n, maxRssMB: mbs[Math.floor(mbs.length / 2)]!, runsMB: mbs });
-        log(`  ${mbs.map((x) => x.toFixed(0)).join(' / ')} MB`);
+      const targets = [...(wh ? (['pg'] as const) : []), ...(opts.embedded !== false ? (['embedded'] as const) : [])];
+      for (const target of targets) {
+        const out: NonNullable<LoadBenchResult['rss']> = [];
+        for (const n of sizes) {
+          const dir = await ensureData(dataRoot, n, log);
+          // Peak RSS moves a few MB with the garbage collector's timing: the median of a few runs.
+          const tries = Math.max(1, Math.min(runs, 3));
+          log(`peak RSS of a child process loading ${n} events into ${target === 'pg' ? 'PostgreSQL' : 'PGlite'} (median of ${tries}) ...`);
+          const mbs: number[] = [];
+          for (let t = 0; t < tries; t++) mbs.push(await childRss(dir, target, opts.workers));
+          mbs.sort((a, b) => a - b);
+          out.push({ events: n, maxRssMB: mbs[Math.floor(mbs.length / 2)]!, runsMB: mbs });
+          log(`  ${mbs.map((x) => x.toFixed(0)).join(' / ')} MB`);
+        }
+        const ratio = out.length > 1 ? out[1]!.maxRssMB / out[0]!.maxRssMB : undefined;
+        if (target === 'pg') {
+          result.rss = out;
+          if (ratio !== undefined) result.rssRatio = ratio;
+        } else {
+          result.rssEmbedded = out;
+          if (ratio !== undefined) result.rssEmbeddedRatio = ratio;
+        }
       }
-      if (result.rss.length > 1) result.rssRatio = result.rss[1]!.maxRssMB / result.rss[0]!.maxRssMB;
     }
   } finally {
     await wh?.driver.exec(`drop schema if exists ${SCHEMA} cascade`).catch(() => undefined);
@@ -353,10 +366,10 @@ async function columnsOf(wh: Warehouse, schema: string, table: string): Promise<
   }));
 }
 
-/** Run this script as a child that loads `dir` into PostgreSQL and reports its peak RSS (MB). */
-function childRss(dir: string, workers?: number): Promise<number> {
+/** Run this script as a child that loads `dir` into PostgreSQL or a new PGlite and reports its peak RSS (MB). */
+function childRss(dir: string, target: 'pg' | 'embedded', workers?: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = [fileURLToPath(import.meta.url), '--child-load', dir, ...(workers !== undefined ? ['--workers', String(workers)] : [])];
+    const args = [fileURLToPath(import.meta.url), '--child-load', dir, '--child-target', target, ...(workers !== undefined ? ['--workers', String(workers)] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -368,16 +381,18 @@ function childRss(dir: string, workers?: number): Promise<number> {
   });
 }
 
-async function childLoad(dir: string, workers?: number): Promise<void> {
-  const wh = await openPostgres({ schema: `${SCHEMA}_rss`, threads: 1 });
+async function childLoad(dir: string, target: string, workers?: number): Promise<void> {
+  const embeddedDir = target === 'embedded' ? fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-bench-rss-')) : undefined;
+  const schema = embeddedDir ? 'public' : `${SCHEMA}_rss`;
+  const wh = embeddedDir ? await openEmbedded(embeddedDir, schema) : await openPostgres({ schema, threads: 1 });
   try {
-    await wh.driver.exec(`drop table if exists ${SCHEMA}_rss.bench_rss; create table ${SCHEMA}_rss.bench_rss (${stagingDdl()})`);
-    const columns = await columnsOf(wh, `${SCHEMA}_rss`, 'bench_rss');
+    await wh.driver.exec(`drop table if exists ${schema}.bench_rss; create table ${schema}.bench_rss (${stagingDdl()})`);
+    const columns = await columnsOf(wh, schema, 'bench_rss');
     const files = await localFiles.list(path.join(dir, 'log_data'));
     const text = fs.readFileSync(path.join(dir, 'log_json_path.json'), 'utf8');
     const r = await wh.driver.transaction((tx) =>
       loadJson(tx, {
-        relation: { schema: `${SCHEMA}_rss`, identifier: 'bench_rss' },
+        relation: { schema, identifier: 'bench_rss' },
         columns,
         files,
         source: localFiles,
@@ -386,7 +401,7 @@ async function childLoad(dir: string, workers?: number): Promise<void> {
         ...(workers !== undefined ? { workers } : {}),
       }),
     );
-    await wh.driver.exec(`drop schema ${SCHEMA}_rss cascade`);
+    if (!embeddedDir) await wh.driver.exec(`drop schema ${schema} cascade`);
     // The peak RSS of this process' own memory (VmHWM): getrusage's maxrss would count the parent's memory
     // at fork time (Linux carries it over exec).
     const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -394,6 +409,7 @@ async function childLoad(dir: string, workers?: number): Promise<void> {
   } finally {
     await wh.driver.close();
     await closeDecodeWorkers();
+    if (embeddedDir) fs.rmSync(embeddedDir, { recursive: true, force: true });
   }
 }
 
@@ -438,11 +454,13 @@ export function formatLoadBench(r: LoadBenchResult): string {
       `  ratio vs plain COPY: ${e.vsCopy.toFixed(2)}x (run by run: ${e.vsCopyByRun.map((x) => `${x.toFixed(2)}x`).join(' / ')})`,
     );
   }
-  if (r.rss) {
-    lines.push('', 'peak RSS of a loader process (PostgreSQL target; median of runs)');
-    for (const x of r.rss) lines.push(`  ${x.events.toLocaleString('en-US').padStart(12)} events: ${x.maxRssMB.toFixed(0)} MB   (${x.runsMB.map((v) => v.toFixed(0)).join(' / ')})`);
-    if (r.rssRatio !== undefined) lines.push(`  ratio: ${r.rssRatio.toFixed(2)}`);
-  }
+  const rssLines = (title: string, rows: NonNullable<LoadBenchResult['rss']>, ratio: number | undefined): void => {
+    lines.push('', title);
+    for (const x of rows) lines.push(`  ${x.events.toLocaleString('en-US').padStart(12)} events: ${x.maxRssMB.toFixed(0)} MB   (${x.runsMB.map((v) => v.toFixed(0)).join(' / ')})`);
+    if (ratio !== undefined) lines.push(`  ratio: ${ratio.toFixed(2)}`);
+  };
+  if (r.rss) rssLines('peak RSS of a loader process (PostgreSQL target; median of runs)', r.rss, r.rssRatio);
+  if (r.rssEmbedded) rssLines('peak RSS of a loader process (PGlite target, in the same process; median of runs)', r.rssEmbedded, r.rssEmbeddedRatio);
   return `${lines.join('\n')}\n`;
 }
 
@@ -466,7 +484,7 @@ function numberOption(name: string): number | undefined {
 
 async function main(): Promise<void> {
   const child = option('--child-load');
-  if (child) return childLoad(child, numberOption('--workers'));
+  if (child) return childLoad(child, option('--child-target') ?? 'pg', numberOption('--workers'));
   const big = flag('--big') ? (numberOption('--big-events') ?? 10_000_000) : 0;
   const r = await runLoadBench({
     ...(numberOption('--events') !== undefined ? { events: numberOption('--events')! } : {}),
