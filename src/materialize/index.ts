@@ -167,7 +167,7 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
   const warnings: string[] = [];
   const { groups, files, sourceId, origin, label } = await copyFiles(ctx, warnings);
   const formatText = String(c.format ?? 'auto').trim();
-  // Redshift's COPY reads the files, the manifest and the JSONPaths file from S3 itself.
+  // A warehouse with its own COPY from S3 reads the files, the manifest and the JSONPaths file itself.
   const native = wh.driver.copyFromS3 !== undefined;
   if (native) {
     requireS3(ctx.node.name, where, ctx.dataPath, [origin.url, ...files.map((f) => f.url), ...(/^auto( ignorecase)?$/i.test(formatText) ? [] : [dataLocation(ctx, formatText)])]);

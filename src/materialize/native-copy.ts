@@ -6,7 +6,7 @@ import { parseManifest } from '../load/manifest.js';
 import { CopyRejectedError } from '../warehouse/errors.js';
 import type { RejectedRow, Relation, S3CopySpec, Session } from '../warehouse/types.js';
 
-// Staging loads on a warehouse that loads files itself, from S3 (Session.copyFromS3: Redshift's COPY).
+// Staging loads on a warehouse that loads files itself, from S3 (Session.copyFromS3, e.g. Redshift's COPY).
 // The engine still lists the files (the ledger records exactly what a load read) but never reads their
 // rows; the warehouse does, inside the load's transaction.
 
@@ -65,7 +65,7 @@ export async function loadNative(tx: Session, load: NativeLoad): Promise<LoadRes
   const name = (row: RejectedRow): string => {
     const exact = display.get(row.file);
     if (exact !== undefined) return exact;
-    // Redshift keeps 256 characters of a file name: a longer URL is found by its start.
+    // A warehouse may keep only the start of a long file name (Redshift: 256 characters): found by its start.
     const cut = row.file.length >= 255 ? load.files.find((f) => f.url.startsWith(row.file)) : undefined;
     return cut?.display ?? row.file;
   };
@@ -102,8 +102,8 @@ export async function loadNative(tx: Session, load: NativeLoad): Promise<LoadRes
 }
 
 /**
- * What to COPY so that the warehouse reads exactly `load.files`. Redshift's COPY FROM 's3://bucket/x' reads
- * every key that starts with x, so:
+ * What to COPY so that the warehouse reads exactly `load.files`. A COPY FROM 's3://bucket/x' reads every key
+ * that starts with x (S3CopySpec.from; Redshift's rule), so:
  * - a prefix model whose every listed file is to be loaded: one COPY of the model's prefix (the listing
  *   used the same prefix rule);
  * - otherwise (an incremental load of new files), the fewest prefixes that start only new keys: for each new
@@ -134,7 +134,7 @@ export async function copyUnits(load: NativeLoad): Promise<CopyUnit[]> {
   return units;
 }
 
-/** Does the manifest name each file once, by full s3:// URL, as Redshift's COPY ... MANIFEST needs? */
+/** Does the manifest name each file once, by full s3:// URL, as COPY ... MANIFEST needs? */
 async function manifestUsable(url: string): Promise<boolean> {
   const entries = parseManifest(await (await fileSourceFor(url)).readText(url), url);
   const urls = entries.map((e) => e.url);
@@ -202,7 +202,7 @@ export function prefixCover(prefix: string, listed: FileRef[], fresh: FileRef[])
 
 function ambiguity(load: NativeLoad, key: string, other: string): SparkifyError {
   return new SparkifyError(
-    `${load.model}: cannot load ${key} on its own: Redshift's COPY reads every key that starts with it, and ${other} (not to be loaded now) does too`,
+    `${load.model}: cannot load ${key} on its own: COPY from S3 reads every key that starts with it, and ${other} (not to be loaded now) does too`,
     { exitCode: 1, hint: `Nothing was loaded. Rename the file so that no other key starts with its name, or rebuild ${load.model} from all its files with --full-refresh.` },
   );
 }
@@ -214,7 +214,7 @@ function gzipOf(load: NativeLoad, unit: CopyUnit): boolean {
   if (gz.length === 0) return false;
   if (gz.length === unit.files.length) return true;
   const plain = unit.files.find((f) => !/\.gz$/i.test(f.url))!;
-  throw new SparkifyError(`${load.model}: ${unit.from} holds gzip files (${gz[0]!.display}) and plain ones (${plain.display}); Redshift's COPY reads one kind at a time`, {
+  throw new SparkifyError(`${load.model}: ${unit.from} holds gzip files (${gz[0]!.display}) and plain ones (${plain.display}); one COPY from S3 reads one kind at a time`, {
     exitCode: 1,
     hint: 'Keep .gz files and plain files under different prefixes (or compress them all), or set gzip=true if every file is gzip whatever its name.',
   });
