@@ -85,6 +85,17 @@ describe('bad staging input, end to end', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/2099\/01\/utf8\.json:2( column \w+)?: invalid UTF-8/);
     expect(await fingerprint()).toEqual(before);
+    // acceptinvchars=false is off, as leaving it out is.
+    const model = p.read('models/staging/stg_events.sql');
+    p.write('models/staging/stg_events.sql', model.replace('{{config ', '{{config acceptinvchars=false '));
+    try {
+      const off = await runWith('utf8.json', bad);
+      expect(off.code).toBe(1);
+      expect(off.stderr).toMatch(/2099\/01\/utf8\.json:2( column \w+)?: invalid UTF-8/);
+    } finally {
+      p.write('models/staging/stg_events.sql', model);
+    }
+    expect(await fingerprint()).toEqual(before);
   });
 
   it('a truncated gzip file: named, nothing loaded', async () => {

@@ -171,12 +171,6 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
   const native = wh.driver.copyFromS3 !== undefined;
   if (native) {
     requireS3(ctx.node.name, where, ctx.dataPath, [origin.url, ...files.map((f) => f.url), ...(/^auto( ignorecase)?$/i.test(formatText) ? [] : [dataLocation(ctx, formatText)])]);
-    if (c.iam_role !== undefined) {
-      throw new SparkifyError(`${model}: iam_role belongs in the target, not in model config (model config is written to target/manifest.json)`, {
-        location: where,
-        hint: 'Remove iam_role from the model and set iam_role: in the redshift target of project.yml (e.g. from an environment variable).',
-      });
-    }
   }
   const format =
     /^auto( ignorecase)?$/i.test(formatText)
@@ -189,7 +183,10 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
     blanksasnull: toBool(c.blanksasnull ?? false),
     emptyasnull: toBool(c.emptyasnull ?? false),
     truncatecolumns: toBool(c.truncatecolumns ?? false),
-    ...(c.acceptinvchars !== undefined ? { acceptinvchars: c.acceptinvchars === true ? '?' : String(c.acceptinvchars) } : {}),
+    // acceptinvchars=true replaces with '?', as Redshift's bare ACCEPTINVCHARS does; false (or absent) is off.
+    ...(c.acceptinvchars !== undefined && c.acceptinvchars !== false && c.acceptinvchars !== 'false'
+      ? { acceptinvchars: c.acceptinvchars === true || c.acceptinvchars === 'true' ? '?' : String(c.acceptinvchars) }
+      : {}),
   };
   // What shapes the value of every row: rows loaded under other options would not match new ones.
   const definition = checksum({

@@ -71,7 +71,6 @@ export async function loadNative(tx: Session, load: NativeLoad): Promise<LoadRes
   };
   const toLoadError = (row: RejectedRow): LoadError => ({ file: name(row), line: row.line, column: row.column, raw: row.raw, reason: row.reason });
   const total: LoadResult = { files: 0, rows: 0, bytes: 0, rejected: [] };
-  const { acceptinvchars, ...options } = load.options;
   for (const unit of units) {
     const spec: S3CopySpec = {
       relation: load.relation,
@@ -79,9 +78,7 @@ export async function loadNative(tx: Session, load: NativeLoad): Promise<LoadRes
       from: unit.from,
       manifest: unit.manifest,
       format: load.format,
-      ...options,
-      // acceptinvchars=false in config means off.
-      ...(acceptinvchars !== undefined && acceptinvchars !== 'false' ? { acceptinvchars } : {}),
+      ...load.options,
       maxerror: load.maxerror - total.rejected.length,
       gzip: gzipOf(load, unit),
       ...(load.region ? { region: load.region } : {}),

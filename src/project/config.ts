@@ -9,7 +9,7 @@ const materializationKeys: Record<Materialization, readonly string[]> = {
   ephemeral: [],
   copy: [
     'from', 'format', 'timeformat', 'dateformat', 'blanksasnull', 'emptyasnull', 'truncatecolumns',
-    'acceptinvchars', 'maxerror', 'gzip', 'ignoreheader', 'manifest', 'region', 'iam_role',
+    'acceptinvchars', 'maxerror', 'gzip', 'ignoreheader', 'manifest', 'region',
   ],
   seed: ['column_types', 'delimiter'],
   test: ['severity', 'where', 'limit', 'store_failures'],
@@ -19,6 +19,12 @@ const commonKeys = [
   'materialized', 'tags', 'enabled', 'schema', 'alias', 'dist', 'sort', 'sort_type', 'unique_key', 'full_refresh',
   'description', 'severity',
 ];
+
+/** Keys people put in model config that belong elsewhere, and where. */
+const MISPLACED: Record<string, string> = {
+  // Model config is written to target/manifest.json: a role ARN must not be.
+  iam_role: 'set iam_role in the redshift target of project.yml (e.g. from an environment variable); model config is written to target/manifest.json',
+};
 
 const materializations = Object.keys(materializationKeys) as Materialization[];
 
@@ -56,6 +62,8 @@ export function mergeConfig(defaults: Partial<NodeConfig>, layers: ConfigLayer[]
     for (const rawKey of Object.keys(layer.values)) {
       const key = rawKey.replace(/^\+/, '');
       if (!allowed.has(key)) {
+        const misplaced = MISPLACED[key];
+        if (misplaced) throw new SparkifyError(`'${key}' is not model config: ${misplaced}`, { location: layer.location });
         throw new SparkifyError(`unknown config key '${key}' for a ${config.materialized} node`, {
           location: layer.location,
           hint: `Accepted keys: ${[...allowed].sort().join(', ')}. ${didYouMean(key, allowed)}`,
