@@ -14,11 +14,23 @@ export async function openEmbedded(dataDir: string, schema: string, opts: { wait
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   const release = await lockDataDir(dataDir, opts.wait === false ? 0 : 60_000);
   let db: PGlite;
+  // What Postgres says while starting (kept to tell why it could not start; otherwise PGlite only says it failed).
+  const startup: string[] = [];
+  let started = false;
   try {
-    db = await PGlite.create({ dataDir });
+    db = await PGlite.create({
+      dataDir,
+      onStderr: (line) => {
+        if (!started) startup.push(line);
+        if (startup.length > 40) startup.shift();
+        return false;
+      },
+    });
+    started = true;
   } catch (err) {
     release();
-    throw new SparkifyError(`could not open the embedded database at ${dataDir}: ${(err as Error).message}`, {
+    const said = startup.filter((l) => /\b(FATAL|PANIC|ERROR|LOG|DETAIL|HINT):/.test(l)).slice(-8);
+    throw new SparkifyError(`could not open the embedded database at ${dataDir}: ${(err as Error).message}${said.length ? `\n  Postgres said:\n    ${said.join('\n    ')}` : ''}`, {
       hint: 'If it was damaged, delete that folder; the next run recreates it (raw data is reloaded from data_path).',
       cause: err,
     });
