@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/errors.js';
+import { mulberry32 } from '../src/generate/sample.js';
 import type { ColumnType, CopyOptions } from '../src/load/convert.js';
 import { converterFor } from '../src/load/convert.js';
 import { loadJson, type LoadProgress, type LoadResult, type LoadSpec } from '../src/load/copy.js';
@@ -16,7 +16,7 @@ import { epochMsText } from '../src/load/time.js';
 import { closeDecodeWorkers } from '../src/load/workers.js';
 import { openPostgres } from '../src/warehouse/postgres.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
-import { fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
+import { closeLoadFixture, fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
@@ -35,9 +35,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await wh?.driver.close();
   await closeDecodeWorkers();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await closeLoadFixture({ tmp, wh });
 });
 
 function columnsOf(session: Session, table: string): Promise<ColumnType[]> {
@@ -497,17 +496,6 @@ function decodeAll(plan: DecodePlan, files: [string, Buffer][], chunk: number): 
   return { text: bytes.toString('utf8'), bytes, rejects, rows, fastRows };
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the fast path', () => {
   const columns: ColumnType[] = [
@@ -583,7 +571,7 @@ describe('the fast path', () => {
   }
 
   function randomFile(seed: number, keys: string[], lines: number): Buffer {
-    const r = prng(seed);
+    const r = mulberry32(seed);
     const parts: Buffer[] = [];
     for (let i = 0; i < lines; i++) {
       parts.push(Buffer.from(randomLine(r, keys)));
@@ -693,7 +681,7 @@ describe('the fast path', () => {
 
 describe('epoch times by arithmetic', () => {
   it('match Date#toISOString over the whole range', () => {
-    const r = prng(42);
+    const r = mulberry32(42);
     const samples = [0, -1, 1, 86_399_999, 86_400_000, -86_400_000, 951_782_400_000, 1_541_105_830_796, -62135596800000, 253402300799999];
     for (let i = 0; i < 20000; i++) samples.push(Math.floor((r() * 2 - 1) * 3e14));
     for (const ms of samples) {

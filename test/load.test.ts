@@ -8,7 +8,7 @@ import { localFiles } from '../src/load/files.js';
 import { JsonSplitError, splitJsonValues, type JsonText } from '../src/load/json-objects.js';
 import { autoExtractors, compileJsonPath, jsonPathsExtractors } from '../src/load/mapping.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
-import { fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
+import { closeLoadFixture, fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
 import { repoRoot } from './support/project.js';
 
 // The COPY loader piece by piece: the pure functions directly, then loadJson against a real embedded
@@ -437,10 +437,7 @@ beforeAll(async () => {
   writeFiles = fileSetWriter(tmp);
 });
 
-afterAll(async () => {
-  await wh?.driver.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => closeLoadFixture({ tmp, wh }));
 
 interface LoadOpts {
   options?: Partial<LoadSpec['options']>;

@@ -81,9 +81,10 @@ const CHUNK_BYTES = 1 << 20;
 // ---------------------------------------------------------------------------
 // PRNG and small helpers
 
-type Rng = () => number;
+export type Rng = () => number;
 
-function mulberry32(seed: number): Rng {
+/** A small deterministic PRNG (mulberry32): the same seed gives the same data everywhere. */
+export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

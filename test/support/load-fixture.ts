@@ -17,6 +17,11 @@ export async function openLoadFixture(prefix: string): Promise<{ tmp: string; wh
   return { tmp, wh };
 }
 
+export async function closeLoadFixture(f: { tmp?: string; wh?: Warehouse }): Promise<void> {
+  await f.wh?.driver.close();
+  if (f.tmp) fs.rmSync(f.tmp, { recursive: true, force: true });
+}
+
 /** Writes each set of files into a new directory under `root` and returns that directory. */
 export function fileSetWriter(root: string): (files: Record<string, string | Buffer>) => string {
   let n = 0;
