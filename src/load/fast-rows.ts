@@ -158,7 +158,9 @@ export class FastRows {
    * One object. While its keys come in column order ("direct"), each value is converted straight into the
    * output as it is read (a string's bytes are read once); from the first key out of order on, values are
    * noted (where they are) and converted at the end. The columns before `next` are written; the rest are
-   * written from the notes.
+   * written from the notes. The whitespace loops are written out at each place rather than shared: this is
+   * the per-byte path, and each loop also counts the newlines it passes (a second result a helper could
+   * not return without an allocation or a field write per call).
    */
   private parse(b: Buffer, start: number, limit: number, w: RowSink, direct: boolean): number {
     const gen = ++this.gen;
