@@ -187,6 +187,51 @@ describe('gzip', () => {
   });
 });
 
+describe('ignoreheader', () => {
+  const header = 'this file was exported by tool X, version 3 {not json\n# columns: k, s\n';
+  const files = {
+    'a.json': `\uFEFF${header}{"k": 1, "s": "a"}\n{"k": "x", "s": "b"}\n{"k": 3, "s": "c"}\n`,
+    'b.json': `${header}{"k": 4, "s": "d"}\n`,
+    'c.json': 'only one line, no newline',
+  };
+
+  it('skips that many lines of each file, counting them in line numbers, on either path', async () => {
+    for (const workers of [0, 2]) {
+      await createTable('t_header', 'k integer, s varchar(4)');
+      const r = await load('t_header', files, { workers, options: { ignoreheader: 2, maxerror: 1 } });
+      expect(r.rows).toBe(3);
+      expect(r.rejected.map((e) => `${e.file}:${e.line} ${e.column}`)).toEqual(['a.json:4 k']);
+      expect(await tableText('t_header')).toEqual(['1|a', '3|c', '4|d']);
+    }
+  });
+
+  it('reads past a header that straddles the chunks the file arrives in', () => {
+    const plan: DecodePlan = {
+      columns: [
+        { name: 'k', dataType: 'integer', maxLength: null },
+        { name: 's', dataType: 'character varying', maxLength: 4 },
+      ],
+      format: { kind: 'auto', ignoreCase: false },
+      options: { ...OPTS, maxerror: 10, ignoreheader: 2 },
+      maxValueBytes: MAX_JSON_VALUE_BYTES,
+      chunkBytes: 64,
+      fastPath: true,
+      binary: false,
+    };
+    for (const chunk of [1, 2, 7, 1000]) {
+      const out = decodeAll(plan, Object.entries(files).map(([n, t]) => [n, Buffer.from(t)]), chunk);
+      expect(out.text, `chunk ${chunk}`).toBe('1\ta\n3\tc\n4\td\n');
+      expect(out.rejects.map((e) => `${e.file}:${e.line}`), `chunk ${chunk}`).toEqual(['a.json:4']);
+    }
+  });
+
+  it('without it, the header lines are rejected rows', async () => {
+    await createTable('t_noheader', 'k integer, s varchar(4)');
+    const err = await loadError(load('t_noheader', { 'b.json': files['b.json'] }));
+    expect(err.message).toMatch(/b\.json:1: malformed JSON/);
+  });
+});
+
 describe('bad bytes on the read path', () => {
   it('skips a UTF-8 byte-order mark, even when it arrives split across chunks', async () => {
     await createTable('t_bom', 'id integer, name text');

@@ -103,7 +103,7 @@ describe("Redshift's COPY from S3", () => {
       ].join('\n'),
     );
     const all = redshiftDialect.copyFromS3!(
-      { ...spec, format: { kind: 'auto', ignoreCase: true }, from: "s3://b/it's.manifest", manifest: true, gzip: true, blanksasnull: true, emptyasnull: true, truncatecolumns: true, acceptinvchars: '?', maxerror: 10, region: 'eu-west-1' },
+      { ...spec, format: { kind: 'auto', ignoreCase: true }, from: "s3://b/it's.manifest", manifest: true, gzip: true, blanksasnull: true, emptyasnull: true, truncatecolumns: true, acceptinvchars: '?', ignoreheader: 2, maxerror: 10, region: 'eu-west-1' },
       { iamRole: 'default', region: 'us-west-2' },
     );
     expect(all.split('\n').slice(1)).toEqual([
@@ -117,6 +117,7 @@ describe("Redshift's COPY from S3", () => {
       'emptyasnull',
       'truncatecolumns',
       `acceptinvchars as '?'`,
+      'ignoreheader 2',
       'maxerror 10',
       'manifest',
     ]);

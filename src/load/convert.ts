@@ -12,6 +12,8 @@ export interface CopyOptions {
   truncatecolumns: boolean;
   /** Replacement for invalid UTF-8 / unpaired surrogates; undefined = such a value is an error. */
   acceptinvchars?: string;
+  /** Lines at the start of each file that are not data (IGNOREHEADER); default 0. */
+  ignoreheader?: number;
 }
 
 export interface ColumnType {

@@ -202,6 +202,8 @@ export class FileDecoder {
   private rejects: LoadError[] = [];
   private rejectCount = 0;
   private line = 1;
+  /** Header lines still to skip (ignoreheader). */
+  private skip: number;
   private mode = BETWEEN;
   private atStart = true;
   // The value being scanned: where it started, its bytes so far (when it straddles chunks).
@@ -225,6 +227,7 @@ export class FileDecoder {
     this.fast = p.fast;
     this.max = p.plan.maxValueBytes;
     this.w = new ChunkWriter(p.plan.chunkBytes, pool);
+    this.skip = p.plan.options.ignoreheader ?? 0;
   }
 
   push(data: Uint8Array): void {
@@ -241,10 +244,22 @@ export class FileDecoder {
         return;
       }
       this.atStart = false;
-      this.scan(b, b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0);
+      this.scanAfterHeader(b, b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0);
       return;
     }
-    this.scan(b, 0);
+    this.scanAfterHeader(b, 0);
+  }
+
+  /** Scan from i, past what is left of the header lines (ignoreheader), which are read past, never held. */
+  private scanAfterHeader(b: Buffer, i: number): void {
+    while (this.skip > 0) {
+      const nl = b.indexOf(10, i);
+      if (nl < 0) return;
+      this.line++;
+      this.skip--;
+      i = nl + 1;
+    }
+    this.scan(b, i);
   }
 
   end(): void {
@@ -254,7 +269,7 @@ export class FileDecoder {
         if (this.carryLen) {
           const b = Buffer.from(this.carry.subarray(0, this.carryLen));
           this.carryLen = 0;
-          this.scan(b, 0);
+          this.scanAfterHeader(b, 0);
         }
       }
       if (this.mode === VALUE) {

@@ -7,6 +7,7 @@ import { escapeCopy, type ColumnType } from '../load/convert.js';
 import { fileSourceFor, type FileRef, type FileSource } from '../load/files.js';
 import { ERRORS_TABLE, checksum, ensureLedgerTables, fileVersion, planFiles, readLedger, recordErrors, recordFiles, type LedgerEntry } from '../load/ledger.js';
 import { resolveManifest } from '../load/manifest.js';
+import type { SourceLocation } from '../graph/types.js';
 import type { Relation, Session, TableOptions, Warehouse } from '../warehouse/types.js';
 import { loadNative, requireS3, type CopyOrigin } from './native-copy.js';
 import { buildAndSwap, relationKind, tempRelation } from './swap.js';
@@ -136,6 +137,12 @@ async function copyFiles(ctx: MaterializeContext, warnings: string[]): Promise<C
   return { groups: files.length ? [{ source, files }] : [], files, sourceId: location, origin: { kind: 'prefix', url: location }, label: from! };
 }
 
+function wholeNumber(v: unknown, key: string, where: SourceLocation): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new SparkifyError(`${key} must be a whole number ≥ 0, not '${String(v)}'`, { location: where });
+  return n;
+}
+
 /** The model's JSONPaths file; a missing one is named with the model line that asks for it. */
 async function readJsonPaths(ctx: MaterializeContext, name: string): Promise<string> {
   const location = dataLocation(ctx, name);
@@ -176,8 +183,7 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
     /^auto( ignorecase)?$/i.test(formatText)
       ? { kind: 'auto' as const, ignoreCase: /ignorecase/i.test(formatText) }
       : { kind: 'jsonpaths' as const, file: formatText, text: await readJsonPaths(ctx, formatText) };
-  const maxerror = Number(c.maxerror ?? 0);
-  if (!Number.isInteger(maxerror) || maxerror < 0) throw new SparkifyError(`maxerror must be a whole number ≥ 0, not '${String(c.maxerror)}'`, { location: where });
+  const maxerror = wholeNumber(c.maxerror ?? 0, 'maxerror', where);
   const options = {
     timeformat: String(c.timeformat ?? 'auto'),
     blanksasnull: toBool(c.blanksasnull ?? false),
@@ -187,6 +193,7 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
     ...(c.acceptinvchars !== undefined && c.acceptinvchars !== false && c.acceptinvchars !== 'false'
       ? { acceptinvchars: c.acceptinvchars === true || c.acceptinvchars === 'true' ? '?' : String(c.acceptinvchars) }
       : {}),
+    ...(c.ignoreheader !== undefined ? { ignoreheader: wholeNumber(c.ignoreheader, 'ignoreheader', where) } : {}),
   };
   // What shapes the value of every row: rows loaded under other options would not match new ones.
   const definition = checksum({
@@ -194,6 +201,8 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
     timeformat: options.timeformat.toLowerCase(),
     blanksasnull: options.blanksasnull,
     emptyasnull: options.emptyasnull,
+    // Only when set, so tables loaded before the option existed keep their checksum.
+    ...(options.ignoreheader ? { ignoreheader: options.ignoreheader } : {}),
   });
   // dbt's model config: full_refresh=true always rebuilds, false never does (whatever the flag says).
   const fullRefresh = c.full_refresh === undefined || c.full_refresh === null ? ctx.fullRefresh : toBool(c.full_refresh);
@@ -298,7 +307,7 @@ async function copy(ctx: MaterializeContext): Promise<MaterializeResult> {
       throw new SparkifyError(`the columns of ${model} changed since its files were loaded (${diff.join('; ')})`, { exitCode: 1, location: where, hint: refreshHint });
     }
     if (ledger.some((e) => e.definition !== definition)) {
-      throw new SparkifyError(`the load options of ${model} (format, jsonpaths, timeformat, blanksasnull, emptyasnull) changed since its files were loaded`, {
+      throw new SparkifyError(`the load options of ${model} (format, jsonpaths, timeformat, blanksasnull, emptyasnull, ignoreheader) changed since its files were loaded`, {
         exitCode: 1,
         location: where,
         hint: refreshHint,

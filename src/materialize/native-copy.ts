@@ -23,7 +23,7 @@ export interface NativeLoad {
   listed: FileRef[];
   origin: CopyOrigin;
   format: { kind: 'auto'; ignoreCase: boolean } | { kind: 'jsonpaths'; url: string };
-  options: { timeformat: string; blanksasnull: boolean; emptyasnull: boolean; truncatecolumns: boolean; acceptinvchars?: string };
+  options: { timeformat: string; blanksasnull: boolean; emptyasnull: boolean; truncatecolumns: boolean; acceptinvchars?: string; ignoreheader?: number };
   /** The model's gzip config, when it has one. */
   gzip?: boolean;
   /** The bucket's region, when the model names one. */

@@ -8,7 +8,7 @@ const materializationKeys: Record<Materialization, readonly string[]> = {
   incremental: ['unique_key', 'incremental_strategy'],
   ephemeral: [],
   copy: [
-    'from', 'format', 'timeformat', 'dateformat', 'blanksasnull', 'emptyasnull', 'truncatecolumns',
+    'from', 'format', 'timeformat', 'blanksasnull', 'emptyasnull', 'truncatecolumns',
     'acceptinvchars', 'maxerror', 'gzip', 'ignoreheader', 'manifest', 'region',
   ],
   seed: ['column_types', 'delimiter'],

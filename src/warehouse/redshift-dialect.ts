@@ -50,6 +50,7 @@ export function copyStatement(spec: S3CopySpec, auth: { iamRole: string; region:
     ...(spec.emptyasnull ? ['emptyasnull'] : []),
     ...(spec.truncatecolumns ? ['truncatecolumns'] : []),
     ...(spec.acceptinvchars !== undefined ? [`acceptinvchars as ${literal(spec.acceptinvchars)}`] : []),
+    ...(spec.ignoreheader ? [`ignoreheader ${spec.ignoreheader}`] : []),
     `maxerror ${spec.maxerror}`,
     ...(spec.manifest ? ['manifest'] : []),
   ].join('\n');

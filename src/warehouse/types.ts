@@ -56,6 +56,8 @@ export interface S3CopySpec {
   truncatecolumns: boolean;
   /** Replacement character for invalid UTF-8; undefined: such a value rejects its row. */
   acceptinvchars?: string;
+  /** Lines at the start of each file to skip (IGNOREHEADER). */
+  ignoreheader?: number;
   maxerror: number;
   gzip: boolean;
   /** The bucket's region, when the model says; default: the warehouse's. */

@@ -42,6 +42,7 @@ export interface CopyCommand {
   truncatecolumns: boolean;
   acceptinvchars?: string;
   maxerror: number;
+  ignoreheader?: number;
   manifest: boolean;
   /** The Redshift-only clauses, normalised: `iam_role '<arn>'`, `format as json 'auto'`, `maxerror 0`, ... */
   clauses: string[];
@@ -183,7 +184,7 @@ export function parseCopy(sql: string): CopyCommand | undefined {
   const FLAGS = ['gzip', 'blanksasnull', 'emptyasnull', 'truncatecolumns', 'manifest'] as const;
   const UNSUPPORTED = new Set([
     'csv', 'delimiter', 'fixedwidth', 'avro', 'parquet', 'orc', 'shapefile', 'bzip2', 'lzop', 'zstd', 'encrypted', 'master_symmetric_key',
-    'ssh', 'readratio', 'ignoreheader', 'dateformat', 'acceptanydate', 'fillrecord', 'ignoreblanklines', 'trimblanks', 'removequotes',
+    'ssh', 'readratio', 'dateformat', 'acceptanydate', 'fillrecord', 'ignoreblanklines', 'trimblanks', 'removequotes',
     'escape', 'explicit_ids', 'roundec', 'null', 'encoding', 'compupdate', 'statupdate', 'comprows', 'noload', 'serializetojson',
     'ignoreallerrors', 'explicit_ids',
   ]);
@@ -258,6 +259,14 @@ export function parseCopy(sql: string): CopyCommand | undefined {
         if ([...cmd.acceptinvchars].length !== 1) throw new CopyError('ACCEPTINVCHARS replacement must be a single character');
         cmd.clauses.push(`acceptinvchars as ${q(cmd.acceptinvchars)}`);
         break;
+      case 'ignoreheader': {
+        optAs();
+        const n = next();
+        if (n?.kind !== 'number') throw syntax(n);
+        cmd.ignoreheader = Number(n.value);
+        cmd.clauses.push(`ignoreheader ${cmd.ignoreheader}`);
+        break;
+      }
       case 'maxerror': {
         optAs();
         const n = next();
@@ -527,6 +536,7 @@ export async function runS3Copy(cmd: CopyCommand, ctx: CopyContext, record: Copy
             emptyasnull: cmd.emptyasnull,
             truncatecolumns: cmd.truncatecolumns,
             ...(cmd.acceptinvchars !== undefined ? { acceptinvchars: cmd.acceptinvchars } : {}),
+            ...(cmd.ignoreheader ? { ignoreheader: cmd.ignoreheader } : {}),
             gzip: cmd.gzip,
             // Counted here, as Redshift counts: the load decides after reading everything.
             maxerror: Number.MAX_SAFE_INTEGER,
