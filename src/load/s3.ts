@@ -13,6 +13,9 @@ function s3(): S3Client {
   client ??= new S3Client({
     forcePathStyle: !!process.env.AWS_ENDPOINT_URL_S3 || !!process.env.AWS_ENDPOINT_URL,
     region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    // A bucket in another region than AWS_REGION (the sample's udacity-dend is in us-west-2) is followed
+    // there, as Redshift's COPY REGION would, instead of failing with a redirect.
+    followRegionRedirects: true,
   });
   return client;
 }
