@@ -418,6 +418,10 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
       expect(last).toEqual({ id: ran[0]!.queryId, n: 2 });
       expect(ran[0]!.copy!.keys).toEqual(['s3://rs-copy-errors/data/x.json']);
       expect((await wh.driver.query('select a from copy_target order by a')).rows).toEqual([{ a: 'x' }, { a: 'y' }]);
+      // IGNOREHEADER skips that many lines of each file.
+      await putObjects(s3.endpoint, 'rs-copy-errors', { 'header/h.json': 'exported by tool X\n{"a": "h1"}\n{"a": "h2"}\n' });
+      await wh.driver.exec(`truncate copy_target; ${copy('s3://rs-copy-errors/header', `iam_role '${ROLE}' format as json 'auto' ignoreheader 1`)}`);
+      expect((await wh.driver.query('select a from copy_target order by a')).rows).toEqual([{ a: 'h1' }, { a: 'h2' }]);
     });
 
     it('a run that died gives the run lock up once its heartbeat is stale', async () => {
