@@ -198,7 +198,7 @@ export async function startRedshiftStandin(opts: RedshiftStandinOptions = {}): P
     throw new Error(`the Redshift stand-in needs PostgreSQL (PGHOST, PGUSER, PGDATABASE ...): ${(err as Error).message}`);
   }
   await ensureLoadErrorTables(pool);
-  let queryIds = 1000;
+  let queryIds = await reserveQueryIds(pool);
 
   const statements = new Map<string, Statement>();
   const recorded: Statement[] = [];
@@ -905,6 +905,26 @@ function sleep(ms: number): Promise<void> {
 }
 
 // ---- `npm run standin:redshift` ----
+
+/**
+ * The first of a block of query ids no other stand-in on this database has used or will use: stl_load_errors
+ * outlives a stand-in (as Redshift's does), so ids that restart at the same number in every run (or in two
+ * stand-ins at once) would read back other COPYs' rejected rows. A sequence hands out blocks atomically.
+ */
+async function reserveQueryIds(pool: pg.Pool): Promise<number> {
+  const BLOCK = 100_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(`create sequence if not exists public.sparkify_standin_query_ids start ${BLOCK} increment ${BLOCK}`);
+      break;
+    } catch (err) {
+      // Two stand-ins creating it at once: one of them sees a unique violation; the sequence exists then.
+      if (attempt >= 3) throw err;
+    }
+  }
+  const { rows } = await pool.query<{ id: string }>(`select nextval('public.sparkify_standin_query_ids') as id`);
+  return Number(rows[0]!.id);
+}
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
