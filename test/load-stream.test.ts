@@ -542,6 +542,55 @@ function decodeAll(plan: DecodePlan, files: [string, Buffer][], chunk: number): 
 }
 
 
+describe('splitting a file into JSON values', () => {
+  // Every value here is rejected on purpose (a string in an integer column, or not JSON at all), so the
+  // rejects say where each value was found: its line, and what it held. Fed whole and byte by byte.
+  const plan: DecodePlan = {
+    columns: [{ name: 'a', dataType: 'integer', maxLength: null }],
+    format: { kind: 'auto', ignoreCase: false },
+    options: { ...OPTS, maxerror: 1000 },
+    maxValueBytes: MAX_JSON_VALUE_BYTES,
+    chunkBytes: 64,
+    fastPath: true,
+    binary: false,
+  };
+  const found = (text: string): string[] => {
+    const [whole, ...rest] = [1000, 1, 3].map((chunk) => decodeAll(plan, [['f.json', Buffer.from(text)]], chunk).rejects.map((e) => `${e.line} ${e.raw || e.reason}`));
+    for (const r of rest) expect(r).toEqual(whole);
+    return whole!;
+  };
+
+  it('finds one value a line, with its line number', () => {
+    expect(found('{"a":"x"}\n{"a":"y"}\n{"a":"z"}\n')).toEqual(['1 x', '2 y', '3 z']);
+  });
+
+  it('finds several objects on one line, with and without separators, and after blank lines', () => {
+    expect(found('{"a":"p"} {"a":"q"}{"a":"r"}\n\n  {"a":"s"}')).toEqual(['1 p', '1 q', '1 r', '3 s']);
+  });
+
+  it('keeps one object spread over many lines whole, at the line it starts on', () => {
+    expect(found('\n{\n  "b": {\n    "c": [1,\n 2]\n  },\n "a": "x"\n}\n{"a": "y"}\n')).toEqual(['2 x', '9 y']);
+  });
+
+  it('counts CRLF line ends; ignores braces and quotes inside strings', () => {
+    expect(found('{"a":"}{"}\r\n\r\n{"a":"\\"{["}\r\n{"a":"w"}')).toEqual(['1 }{', '3 "{[', '4 w']);
+  });
+
+  it('finds nothing in an empty or blank file', () => {
+    expect(found('')).toEqual([]);
+    expect(found(' \n\t\r\n')).toEqual([]);
+  });
+
+  it('reports a truncated value (or string) at the line it starts on, after the values before it', () => {
+    expect(found('{"a":"x"}\n{"a":\n  {"b": 2}\n')).toEqual(['1 x', '2 malformed JSON: the JSON value is not closed before the end of the file (truncated?)']);
+    expect(found('{"a":"x"}\n\n{"a":"y}')).toEqual(['1 x', '3 malformed JSON: the JSON value is not closed before the end of the file (truncated?)']);
+  });
+
+  it('takes a line that is not a JSON value as one rejected row, and goes on with the next line', () => {
+    expect(found('{"a":"x"}\noops, not json  \n{"a":"y"}\n')).toEqual(['1 x', '2 oops, not json', '3 y']);
+  });
+});
+
 describe('the fast path', () => {
   const columns: ColumnType[] = [
     { name: 'v', dataType: 'character varying', maxLength: 6 },

@@ -5,7 +5,6 @@ import { SparkifyError } from '../src/errors.js';
 import { ConvertError, converterFor, escapeCopy, NULL_FIELD, type ColumnType, type CopyOptions } from '../src/load/convert.js';
 import { loadJson, type LoadResult, type LoadSpec } from '../src/load/copy.js';
 import { localFiles } from '../src/load/files.js';
-import { JsonSplitError, splitJsonValues, type JsonText } from '../src/load/json-objects.js';
 import { autoExtractors, compileJsonPath, jsonPathsExtractors } from '../src/load/mapping.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
 import { closeLoadFixture, fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
@@ -31,18 +30,6 @@ function convErr(f: (v: unknown) => string, v: unknown): string {
   throw new Error(`expected a ConvertError for ${String(v)}`);
 }
 
-/** Everything splitJsonValues yields, and the error that stopped it (if any). */
-function split(text: string): { values: JsonText[]; error?: JsonSplitError } {
-  const values: JsonText[] = [];
-  try {
-    for (const v of splitJsonValues(text)) values.push(v);
-  } catch (err) {
-    if (!(err instanceof JsonSplitError)) throw err;
-    return { values, error: err };
-  }
-  return { values };
-}
-
 function sparkifyError(fn: () => unknown): SparkifyError {
   try {
     fn();
@@ -52,76 +39,6 @@ function sparkifyError(fn: () => unknown): SparkifyError {
   }
   throw new Error('expected a SparkifyError');
 }
-
-describe('splitJsonValues', () => {
-  it('splits JSON lines, one value a line, with their line numbers', () => {
-    expect(split('{"a":1}\n{"a":2}\n{"a":3}\n').values).toEqual([
-      { text: '{"a":1}', line: 1 },
-      { text: '{"a":2}', line: 2 },
-      { text: '{"a":3}', line: 3 },
-    ]);
-  });
-
-  it('splits several objects on one line and without separators', () => {
-    expect(split('{"a":1} {"a":2}{"a":3}\n\n  {"a":4}').values).toEqual([
-      { text: '{"a":1}', line: 1 },
-      { text: '{"a":2}', line: 1 },
-      { text: '{"a":3}', line: 1 },
-      { text: '{"a":4}', line: 3 },
-    ]);
-  });
-
-  it('keeps one object spread over many lines whole, starting at its first line', () => {
-    const pretty = '{\n  "a": {\n    "b": [1,\n 2]\n  }\n}';
-    expect(split(`\n${pretty}\n{"c": 3}\n`).values).toEqual([
-      { text: pretty, line: 2 },
-      { text: '{"c": 3}', line: 8 },
-    ]);
-  });
-
-  it('counts CRLF line ends and blank lines; ignores braces and quotes inside strings', () => {
-    expect(split('{"a":"}{"}\r\n\r\n{"b":"\\"{["}\r\n[1,2]').values).toEqual([
-      { text: '{"a":"}{"}', line: 1 },
-      { text: '{"b":"\\"{["}', line: 3 },
-      { text: '[1,2]', line: 4 },
-    ]);
-  });
-
-  it('yields nothing for an empty or blank file', () => {
-    expect(split('').values).toEqual([]);
-    expect(split(' \n\t\r\n').values).toEqual([]);
-  });
-
-  it('skips a UTF-8 byte-order mark', () => {
-    expect(split('\uFEFF{"a":1}\n{"a":2}').values).toEqual([
-      { text: '{"a":1}', line: 1 },
-      { text: '{"a":2}', line: 2 },
-    ]);
-  });
-
-  it('reports a truncated value with the line it starts on, after the values before it', () => {
-    const r = split('{"a":1}\n{"a":\n  {"b": 2}\n');
-    expect(r.values).toEqual([{ text: '{"a":1}', line: 1 }]);
-    expect(r.error).toBeInstanceOf(JsonSplitError);
-    expect(r.error!.line).toBe(2);
-    expect(r.error!.message).toBe('the JSON value is not closed before the end of the file (truncated?)');
-  });
-
-  it('reports an unclosed string as truncated', () => {
-    const r = split('{"a":1}\n\n{"a":"x}');
-    expect(r.values).toHaveLength(1);
-    expect(r.error!.line).toBe(3);
-  });
-
-  it('hands a line that is not a JSON value on as it is, and goes on with the next line', () => {
-    expect(split('{"a":1}\noops, not json  \n{"a":3}\n42\n').values).toEqual([
-      { text: '{"a":1}', line: 1 },
-      { text: 'oops, not json', line: 2 },
-      { text: '{"a":3}', line: 3 },
-      { text: '42', line: 4 },
-    ]);
-  });
-});
 
 describe('compileJsonPath', () => {
   const doc = { a: { b: [10, { c: 'deep' }] }, 'it\'s': 1, "q\"uote": 2, top: 'x', arr: [[5]] };

@@ -56,7 +56,7 @@ class EmbeddedDriver implements Driver {
   exec(sql: string): Promise<QueryResult> {
     return runExec(this.db, sql);
   }
-  copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<string>): Promise<number> {
+  copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<CopyChunk>): Promise<number> {
     return this.transaction((tx) => tx.copyIn(relation, columns, chunks));
   }
   transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {

@@ -74,7 +74,7 @@ class PostgresDriver implements Driver {
   exec(sql: string): Promise<QueryResult> {
     return runQuery(this.pool, sql);
   }
-  async copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<string>): Promise<number> {
+  async copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<CopyChunk>): Promise<number> {
     return this.transaction((tx) => tx.copyIn(relation, columns, chunks));
   }
   async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
