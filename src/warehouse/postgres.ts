@@ -138,9 +138,8 @@ function clientSession(client: pg.PoolClient): Session {
         stream.on('finish', resolve);
         stream.on('error', (err: unknown) => reject(toSqlError(err, sql)));
       });
-      // A chunk may carry a release function (Symbol.for('sparkify.copy.release')): called once its bytes
-      // have left for the server (nothing buffered in the COPY stream or the socket), so the loader can
-      // reuse the buffer.
+      // A chunk's release function (copy-stream.ts) is called once its bytes have left for the server (nothing
+      // buffered in the COPY stream or the socket), so the loader can reuse the buffer.
       const socket = (client as unknown as { connection?: { stream?: { writableLength?: number } } }).connection?.stream;
       let sent: (() => void)[] = [];
       const releaseSent = (all: boolean): void => {
@@ -159,15 +158,17 @@ function clientSession(client: pg.PoolClient): Session {
           if (release) sent.push(release);
           releaseSent(false);
         }
+        stream.end();
+        await done;
       } catch (err) {
         await it.return?.();
         stream.destroy(err as Error);
         await done.catch(() => undefined);
         throw err;
+      } finally {
+        // The client goes back to the pool: it must not keep this load's listener.
+        (socket as { off?: (e: string, f: () => void) => void } | undefined)?.off?.('drain', onSocketDrain);
       }
-      stream.end();
-      await done;
-      (socket as { off?: (e: string, f: () => void) => void } | undefined)?.off?.('drain', onSocketDrain);
       releaseSent(true);
       return stream.rowCount;
     },
