@@ -3,12 +3,12 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SparkifyError } from '../src/errors.js';
+import { SparkifyError } from '../src/core/errors.js';
 import { mulberry32 } from '../src/generate/sample.js';
-import type { ColumnType, CopyOptions } from '../src/load/convert.js';
+import type { ColumnType } from '../src/load/convert.js';
 import { converterFor } from '../src/load/convert.js';
-import { loadJson, type LoadProgress, type LoadResult, type LoadSpec } from '../src/load/copy.js';
-import { compilePlan, FileDecoder, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat, type LoadError } from '../src/load/decode.js';
+import { loadJson, type LoadResult, type LoadSpec } from '../src/load/copy.js';
+import { compilePlan, FileDecoder, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat } from '../src/load/decode.js';
 import { localFiles, type FileRef, type FileSource } from '../src/load/files.js';
 import { formatLoadProgress } from '../src/load/progress.js';
 import { consoleLogger } from '../src/run/log.js';
@@ -19,6 +19,8 @@ import type { Session, Warehouse } from '../src/warehouse/types.js';
 import { closeLoadFixture, fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
+import type { CopyOptions, RejectedRow } from '../src/core/copy.js';
+import type { LoadProgress } from '../src/core/progress.js';
 
 // The streaming loader: gzip, bad bytes on the read path, values larger than the maximum, the decode
 // workers against the main-thread path, and the byte-level fast path against JSON.parse.
@@ -521,10 +523,10 @@ describe('binary COPY', () => {
 });
 
 /** Decode `files` with a plan; all rows and rejects, in order. */
-function decodeAll(plan: DecodePlan, files: [string, Buffer][], chunk: number): { text: string; bytes: Buffer; rejects: LoadError[]; rows: number; fastRows: number } {
+function decodeAll(plan: DecodePlan, files: [string, Buffer][], chunk: number): { text: string; bytes: Buffer; rejects: RejectedRow[]; rows: number; fastRows: number } {
   const compiled = compilePlan(plan);
   const out: Buffer[] = [];
-  const rejects: LoadError[] = [];
+  const rejects: RejectedRow[] = [];
   let rows = 0;
   let fastRows = 0;
   for (const [name, bytes] of files) {

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SparkifyError } from '../src/errors.js';
-import { ConvertError, converterFor, escapeCopy, NULL_FIELD, type ColumnType, type CopyOptions } from '../src/load/convert.js';
+import { SparkifyError } from '../src/core/errors.js';
+import { ConvertError, converterFor, escapeCopy, NULL_FIELD, type ColumnType } from '../src/load/convert.js';
 import { loadJson, type LoadResult, type LoadSpec } from '../src/load/copy.js';
 import { localFiles } from '../src/load/files.js';
 import { autoExtractors, compileJsonPath, jsonPathsExtractors } from '../src/load/mapping.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
 import { closeLoadFixture, fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
 import { repoRoot } from './support/project.js';
+import type { CopyOptions } from '../src/core/copy.js';
 
 // The COPY loader piece by piece: the pure functions directly, then loadJson against a real embedded
 // Postgres (one for the whole file).

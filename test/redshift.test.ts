@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SparkifyError } from '../src/errors.js';
+import { SparkifyError } from '../src/core/errors.js';
 import type { FileRef } from '../src/load/files.js';
 import { prefixCover } from '../src/materialize/native-copy.js';
 import { formatRows } from '../src/cli/output.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { SparkifyError } from '../src/errors.js';
+import { SparkifyError } from '../src/core/errors.js';
 import { placeholder, TemplateEngine, type RenderEnv } from '../src/template/engine.js';
 import { fastParse, HandlebarsEvaluator } from '../src/template/evaluate.js';
 

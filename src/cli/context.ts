@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { compileProject, type CompileResult } from '../graph/compile.js';
 import { selectNodes } from '../graph/selector.js';
 import type { ResourceType } from '../graph/types.js';

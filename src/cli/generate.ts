@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { generateSample } from '../generate/sample.js';
 import type { Logger } from '../run/log.js';
 

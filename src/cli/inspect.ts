@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { qualify, resolveSql } from '../graph/compile.js';
 import type { Node, ResourceType } from '../graph/types.js';
 import { writeCompiled, writeManifest } from '../run/artifacts.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { SparkifyError, errorMessage } from '../errors.js';
+import { SparkifyError, errorMessage } from '../core/errors.js';
 import { consoleLogger } from '../run/log.js';
 import { compileCommand, debugCommand, lsCommand, showCommand } from './inspect.js';
 import { generateCommand } from './generate.js';

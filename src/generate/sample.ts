@@ -22,7 +22,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 
 export interface GenerateOptions {
   /** Created if missing; existing log_data/ and song_data/ under it are replaced. */

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { SparkifyError, didYouMean } from '../errors.js';
+import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { Project } from '../project/load.js';
 import type { ColumnYaml, ModelYaml, TestEntry } from '../project/schema.js';
 import { folderConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
 import { resolvePlaceholders, type RenderEnv, type Rendered, type TemplateEngine } from '../template/engine.js';
 import { genericTestSql } from '../testing/generic.js';
 import { topoOrder } from './dag.js';
-import type { ColumnInfo, Manifest, Node, NodeConfig, SourceLocation } from './types.js';
+import type { ColumnInfo, Manifest, Node, NodeConfig } from './types.js';
+import type { SourceLocation } from '../core/location.js';
 
 /** Where each model/test came from in the schema YAML, for errors found after compile. */
 export interface YamlOrigins {

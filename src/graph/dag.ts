@@ -1,5 +1,5 @@
 import toposort from 'toposort';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import type { Manifest } from './types.js';
 
 /** unique_ids with every parent before its children; a cycle is an error naming each node on it. */

@@ -11,7 +11,7 @@
 // eagerly, and subtracted; finally the result is filtered by resource type.
 
 import picomatch from 'picomatch';
-import { SparkifyError, didYouMean } from '../errors.js';
+import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { Manifest, Node, ResourceType } from './types.js';
 
 export class SelectorError extends SparkifyError {

@@ -1,16 +1,10 @@
+import type { SourceLocation } from '../core/location.js';
+
 // The manifest: every node of a project and the edges between them, as dbt names them.
 
 export type ResourceType = 'model' | 'test' | 'seed' | 'source';
 
 export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral' | 'copy' | 'seed' | 'test';
-
-/** Where a piece of text came from, for errors that name file:line:column. */
-export interface SourceLocation {
-  /** Path relative to the project root, with forward slashes. */
-  file: string;
-  line: number;
-  column: number;
-}
 
 export interface ColumnInfo {
   name: string;

@@ -1,6 +1,7 @@
-import type { ColumnType, CopyOptions } from './convert.js';
+import type { ColumnType } from './convert.js';
 import { NULL_FIELD } from './convert.js';
 import { MIN_EPOCH_MS, MAX_EPOCH_MS } from './time.js';
+import type { CopyOptions } from '../core/copy.js';
 
 /**
  * Postgres' binary COPY format, for loads whose every column has an exact binary form: the database then

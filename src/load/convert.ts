@@ -1,20 +1,12 @@
+import type { CopyOptions } from '../core/copy.js';
 import { epochMsText } from './time.js';
+
+export type { CopyOptions } from '../core/copy.js';
 
 /**
  * Convert a JSON value to a COPY text field by the target column's type, with Redshift COPY's rules and
  * options. A value that does not convert throws a ConvertError with the reason (a row of stl_load_errors).
  */
-
-export interface CopyOptions {
-  timeformat: 'auto' | 'epochmillisecs' | 'epochsecs' | string;
-  blanksasnull: boolean;
-  emptyasnull: boolean;
-  truncatecolumns: boolean;
-  /** Replacement for invalid UTF-8 / unpaired surrogates; undefined = such a value is an error. */
-  acceptinvchars?: string;
-  /** Lines at the start of each file that are not data (IGNOREHEADER); default 0. */
-  ignoreheader?: number;
-}
 
 export interface ColumnType {
   name: string;

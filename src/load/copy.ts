@@ -1,14 +1,15 @@
+import type { LoadProgress } from '../core/progress.js';
 import os from 'node:os';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import type { Relation, Session } from '../warehouse/types.js';
 import { binaryKind, COPY_BINARY_HEADER } from './binary.js';
-import type { ColumnType, CopyOptions } from './convert.js';
-import { CHUNK_BYTES, compilePlan, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat, type LoadError } from './decode.js';
+import type { ColumnType } from './convert.js';
+import { CHUNK_BYTES, compilePlan, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat } from './decode.js';
 import type { FileRef, FileSource } from './files.js';
 import { isGzip } from './read.js';
 import { decodeInThread, decodeInWorkers, type DecodeInput, type FileChunk } from './workers.js';
+import type { CopyOptions, RejectedRow } from '../core/copy.js';
 
-export type { LoadError } from './decode.js';
 export { MAX_JSON_VALUE_BYTES } from './decode.js';
 
 export interface LoadSpec {
@@ -42,19 +43,7 @@ export interface LoadResult {
   files: number;
   rows: number;
   bytes: number;
-  rejected: LoadError[];
-}
-
-export interface LoadProgress {
-  /** Files fully loaded, of `totalFiles`. */
-  files: number;
-  totalFiles: number;
-  rows: number;
-  /** Bytes read from the source (compressed, for gzip files), of `totalBytes` (the listed sizes). */
-  bytes: number;
-  totalBytes: number;
-  elapsedMs: number;
-  done: boolean;
+  rejected: RejectedRow[];
 }
 
 const PROGRESS_MS = 200;
@@ -82,7 +71,7 @@ export async function loadJson(session: Session, spec: LoadSpec): Promise<LoadRe
   const compiled = compilePlan(plan);
   const names = compiled.names;
   const maxerror = spec.options.maxerror;
-  const rejected: LoadError[] = [];
+  const rejected: RejectedRow[] = [];
   const totalBytes = spec.files.reduce((n, f) => n + f.size, 0);
   let bytes = 0;
   let parsed = 0;
@@ -145,7 +134,7 @@ function workerCount(spec: LoadSpec): number {
   return cap(Math.max(1, Math.min(4, os.availableParallelism() - 1)));
 }
 
-export function loadFailure(rejected: LoadError[], maxerror: number): SparkifyError {
+export function loadFailure(rejected: RejectedRow[], maxerror: number): SparkifyError {
   const shown = rejected.slice(0, 20);
   const lines = shown.map((e) => `${e.file}:${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.reason}${e.raw ? ` (value: ${JSON.stringify(e.raw)})` : ''}`);
   if (rejected.length > shown.length) lines.push(`… and ${rejected.length - shown.length} more`);

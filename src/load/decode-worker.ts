@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { BufferPool, compilePlan, FileDecoder, WRITER_SLACK, type CompiledPlan, type DecodedChunk, type DecodePlan } from './decode.js';
 import { fileSourceFor, type FileRef } from './files.js';
 import { fileChunks } from './read.js';

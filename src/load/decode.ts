@@ -1,9 +1,11 @@
+import type { RejectedRow } from '../core/copy.js';
 import { isUtf8 } from 'node:buffer';
 import { binaryField, binaryKind } from './binary.js';
-import { ConvertError, converterFor, type ColumnType, type CopyOptions } from './convert.js';
+import { ConvertError, converterFor, type ColumnType } from './convert.js';
 import { FastRows, type RowSink } from './fast-rows.js';
 import { RELEASE } from '../warehouse/copy-stream.js';
 import { autoExtractors, jsonPathsExtractors, type Extractor } from './mapping.js';
+import type { CopyOptions } from '../core/copy.js';
 
 /**
  * Decoding of one file's bytes into COPY text: a streaming splitter finds the top-level JSON values (one a
@@ -15,15 +17,6 @@ import { autoExtractors, jsonPathsExtractors, type Extractor } from './mapping.j
  * The same code runs on the main thread and in the decode workers (decode-worker.ts), so both give the
  * same bytes and the same rejects.
  */
-
-/** One rejected row, as Redshift records it in stl_load_errors. */
-export interface LoadError {
-  file: string;
-  line: number;
-  column: string;
-  raw: string;
-  reason: string;
-}
 
 export type JsonFormat = { kind: 'auto'; ignoreCase: boolean } | { kind: 'jsonpaths'; file: string; text: string };
 
@@ -95,7 +88,7 @@ function singleKeyPaths(text: string): string[] | undefined {
 export interface DecodedChunk {
   bytes: Buffer;
   rows: number;
-  rejects: LoadError[];
+  rejects: RejectedRow[];
 }
 
 /** Room past the target size: a row begins below it, and the fast path reserves up to 64 KB + a bit a row. */
@@ -199,7 +192,7 @@ export class FileDecoder {
   private readonly fast: FastRows | undefined;
   private readonly max: number;
   private readonly w: ChunkWriter;
-  private rejects: LoadError[] = [];
+  private rejects: RejectedRow[] = [];
   private rejectCount = 0;
   private line = 1;
   /** Header lines still to skip (ignoreheader). */
@@ -423,7 +416,7 @@ export class FileDecoder {
     this.emit({ bytes, rows, rejects });
   }
 
-  private reject(e: LoadError): void {
+  private reject(e: RejectedRow): void {
     this.rejects.push(e);
     if (++this.rejectCount > this.p.plan.options.maxerror) this.stopped = true;
   }

@@ -1,6 +1,7 @@
-import type { ColumnType, CopyOptions } from './convert.js';
+import type { ColumnType } from './convert.js';
 import { binaryKind, writeFloat64, writeInt32, writeIntField, writeTimestampUs } from './binary.js';
 import { MAX_EPOCH_MS, MIN_EPOCH_MS, writeEpochMs } from './time.js';
+import type { CopyOptions } from '../core/copy.js';
 
 /**
  * The loader's hot path: one flat JSON object (the common shape of event logs) straight from its UTF-8

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 
 /** A file to load: where it is and what identifies its version. */
 export interface FileRef {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Relation, Session, Warehouse } from '../warehouse/types.js';
-import type { LoadError } from './copy.js';
 import type { FileRef } from './files.js';
+import type { RejectedRow } from '../core/copy.js';
 
 // What each staging (copy) model has loaded, kept in the warehouse beside the staging table and written in
 // the same transaction as the rows: a later run loads only the files not listed here, and a crash at any
@@ -160,7 +160,7 @@ export async function recordFiles(
 }
 
 /** Record rejected rows (the rows of Redshift's stl_load_errors), inside the load's transaction. */
-export async function recordErrors(session: Session, wh: Warehouse, schema: string, model: string, errors: LoadError[], loadedAt: string): Promise<void> {
+export async function recordErrors(session: Session, wh: Warehouse, schema: string, model: string, errors: RejectedRow[], loadedAt: string): Promise<void> {
   if (errors.length === 0) return;
   await insertRows(
     session,

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { fileSourceFor, type FileRef, type FileSource } from './files.js';
 
 // Redshift manifest files: the exact list of files a COPY loads.

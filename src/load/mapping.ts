@@ -1,4 +1,4 @@
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 
 /**
  * How a JSON object maps to the staging table's columns, as Redshift's COPY ... FORMAT AS JSON does it:

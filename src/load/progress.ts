@@ -1,4 +1,4 @@
-import type { LoadProgress } from './copy.js';
+import type { LoadProgress } from '../core/progress.js';
 
 /**
  * One load's progress as text. With `bar`: a bar of bytes read (files when sizes are unknown), for a

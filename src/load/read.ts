@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { Readable, Transform, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { BufferPool } from './decode.js';
 import { localFiles, type FileRef, type FileSource } from './files.js';
 

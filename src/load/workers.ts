@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { BufferPool, FileDecoder, RELEASE, WRITER_SLACK, type CompiledPlan, type DecodedChunk, type DecodePlan } from './decode.js';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import type { FromWorker, ToWorker, WorkerFailure } from './decode-worker.js';
 import { reopenableSources, type FileRef, type FileSource } from './files.js';
 import { fileChunks } from './read.js';

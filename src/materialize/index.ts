@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { errorMessage, SparkifyError } from '../errors.js';
+import { errorMessage, SparkifyError } from '../core/errors.js';
 import { toBool } from '../project/config.js';
 import { loadJson, type LoadResult } from '../load/copy.js';
 import { escapeCopy, type ColumnType } from '../load/convert.js';
 import { fileSourceFor, type FileRef, type FileSource } from '../load/files.js';
 import { ERRORS_TABLE, checksum, ensureLedgerTables, fileVersion, planFiles, readLedger, recordErrors, recordFiles, type LedgerEntry } from '../load/ledger.js';
 import { resolveManifest } from '../load/manifest.js';
-import type { SourceLocation } from '../graph/types.js';
 import type { Relation, Session, TableOptions, Warehouse } from '../warehouse/types.js';
 import { loadNative, requireS3, type CopyOrigin } from './native-copy.js';
 import { buildAndSwap, relationKind, tempRelation } from './swap.js';
 import type { MaterializeContext, MaterializeResult } from './types.js';
+import type { SourceLocation } from '../core/location.js';
 
 export type { MaterializeContext, MaterializeResult } from './types.js';
 

@@ -1,10 +1,11 @@
-import { SparkifyError } from '../errors.js';
-import type { SourceLocation } from '../graph/types.js';
-import { loadFailure, type LoadError, type LoadResult } from '../load/copy.js';
+import { SparkifyError } from '../core/errors.js';
+import { loadFailure, type LoadResult } from '../load/copy.js';
 import { fileSourceFor, type FileRef } from '../load/files.js';
 import { parseManifest } from '../load/manifest.js';
 import { CopyRejectedError } from '../warehouse/errors.js';
-import type { RejectedRow, Relation, S3CopySpec, Session } from '../warehouse/types.js';
+import type { Relation, S3CopySpec, Session } from '../warehouse/types.js';
+import type { SourceLocation } from '../core/location.js';
+import type { RejectedRow } from '../core/copy.js';
 
 // Staging loads on a warehouse that loads files itself, from S3 (Session.copyFromS3, e.g. Redshift's COPY).
 // The engine still lists the files (the ledger records exactly what a load read) but never reads their
@@ -69,7 +70,7 @@ export async function loadNative(tx: Session, load: NativeLoad): Promise<LoadRes
     const cut = row.file.length >= 255 ? load.files.find((f) => f.url.startsWith(row.file)) : undefined;
     return cut?.display ?? row.file;
   };
-  const toLoadError = (row: RejectedRow): LoadError => ({ file: name(row), line: row.line, column: row.column, raw: row.raw, reason: row.reason });
+  const toLoadError = (row: RejectedRow): RejectedRow => ({ file: name(row), line: row.line, column: row.column, raw: row.raw, reason: row.reason });
   const total: LoadResult = { files: 0, rows: 0, bytes: 0, rejected: [] };
   for (const unit of units) {
     const spec: S3CopySpec = {

@@ -1,6 +1,7 @@
-import type { LoadError, LoadProgress } from '../load/copy.js';
 import type { Node } from '../graph/types.js';
 import type { Warehouse } from '../warehouse/types.js';
+import type { RejectedRow } from '../core/copy.js';
+import type { LoadProgress } from '../core/progress.js';
 
 export interface MaterializeContext {
   warehouse: Warehouse;
@@ -21,7 +22,7 @@ export interface MaterializeResult {
   /** dbt-style adapter response: 'SELECT 96', 'COPY 8056', 'CREATE VIEW'. */
   code: string;
   rowsAffected?: number;
-  rejected?: LoadError[];
+  rejected?: RejectedRow[];
   files?: number;
   bytes?: number;
   /** Things the user should know that did not fail the model (an empty prefix, rejected rows, ...). */

@@ -1,5 +1,6 @@
-import { SparkifyError, didYouMean } from '../errors.js';
-import type { Materialization, NodeConfig, SourceLocation } from '../graph/types.js';
+import { SparkifyError, didYouMean } from '../core/errors.js';
+import type { Materialization, NodeConfig } from '../graph/types.js';
+import type { SourceLocation } from '../core/location.js';
 
 /** Config keys each materialization understands, beyond the common ones. */
 const materializationKeys: Record<Materialization, readonly string[]> = {

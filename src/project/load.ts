@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { YamlFile } from './yaml.js';
 import { projectSchema, schemaFileSchema, type ProjectConfig, type SchemaFile } from './schema.js';
 

@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { SparkifyError, didYouMean } from '../errors.js';
+import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { Project } from './load.js';
 import type { TargetConfig } from './schema.js';
 

@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
-import { SparkifyError } from '../errors.js';
-import type { SourceLocation } from '../graph/types.js';
+import { SparkifyError } from '../core/errors.js';
+import type { SourceLocation } from '../core/location.js';
 
 /** A parsed YAML file that can say on which line any value stands. */
 export class YamlFile {

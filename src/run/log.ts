@@ -1,5 +1,5 @@
-import type { LoadProgress } from '../load/copy.js';
 import { formatLoadProgress } from '../load/progress.js';
+import type { LoadProgress } from '../core/progress.js';
 
 /** dbt-style progress lines: `12:00:01  1 of 9 START table model public.dim_users ........ [RUN]` */
 

@@ -1,4 +1,4 @@
-import type { LoadError } from '../load/copy.js';
+import type { RejectedRow } from '../core/copy.js';
 
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
 
@@ -14,7 +14,7 @@ export interface NodeResult {
   adapter_response: { _message?: string; code?: string; rows_affected?: number };
   relation_name?: string;
   compiled_path?: string;
-  rejected?: LoadError[];
+  rejected?: RejectedRow[];
   /** Whether downstream nodes are skipped because of this result. */
   blocks: boolean;
 }

@@ -1,4 +1,4 @@
-import { SparkifyError, errorMessage, formatLocation } from '../errors.js';
+import { SparkifyError, errorMessage } from '../core/errors.js';
 import { resolveSql, type CompileResult } from '../graph/compile.js';
 import type { Node } from '../graph/types.js';
 import { materialize } from '../materialize/index.js';
@@ -11,6 +11,7 @@ import { progressLine, type Logger } from './log.js';
 import type { NodeResult } from './results.js';
 import { schedule, type Job } from './scheduler.js';
 import path from 'node:path';
+import { formatLocation } from '../core/location.js';
 
 export type RunCommand = 'run' | 'test' | 'build' | 'seed';
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
-import { SparkifyError } from '../errors.js';
-import type { SourceLocation } from '../graph/types.js';
+import { SparkifyError } from '../core/errors.js';
 import type { ProjectFile } from '../project/load.js';
 import { HandlebarsEvaluator, parseTemplate, type CompiledTemplate } from './evaluate.js';
+import type { SourceLocation } from '../core/location.js';
 
 /**
  * The Handlebars environment models are rendered in. Rendering is pure: `ref`, `source` and `this` leave

@@ -1,6 +1,6 @@
-import { SparkifyError, didYouMean } from '../errors.js';
-import type { SourceLocation } from '../graph/types.js';
+import { SparkifyError, didYouMean } from '../core/errors.js';
 import { placeholder } from '../template/engine.js';
+import type { SourceLocation } from '../core/location.js';
 
 /**
  * Generic data tests. Each one is a query returning the failing rows; the runner counts them. The SQL uses

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { toSqlError } from './errors.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';

@@ -1,4 +1,4 @@
-import type { RejectedRow } from './types.js';
+import type { RejectedRow } from '../core/copy.js';
 
 /** A statement the database refused, normalised across drivers. `position` is 1-based in `statement`. */
 export class SqlError extends Error {

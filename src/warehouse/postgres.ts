@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { toSqlError } from './errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';

@@ -12,10 +12,11 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { CopyRejectedError, SqlError } from './errors.js';
 import { redshiftDialect } from './redshift-dialect.js';
-import type { Driver, Field, QueryResult, RejectedRow, S3CopyResult, S3CopySpec, Session, Warehouse } from './types.js';
+import type { Driver, Field, QueryResult, S3CopyResult, S3CopySpec, Session, Warehouse } from './types.js';
+import type { RejectedRow } from '../core/copy.js';
 
 // Amazon Redshift through the Redshift Data API: statements are HTTP calls that run asynchronously.
 //

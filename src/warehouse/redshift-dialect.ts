@@ -1,4 +1,4 @@
-import { SparkifyError } from '../errors.js';
+import { SparkifyError } from '../core/errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import type { Dialect, S3CopySpec, TableOptions } from './types.js';
 

@@ -1,5 +1,6 @@
 // The warehouse boundary: a Driver says how to talk to a database, a Dialect what SQL to say.
 // Nothing outside src/warehouse/ knows which database it talks to.
+import type { CopyOptions, RejectedRow } from '../core/copy.js';
 import type { CopyChunk } from './copy-stream.js';
 
 export interface Relation {
@@ -40,8 +41,8 @@ export interface Session {
   copyFromS3?(spec: S3CopySpec): Promise<S3CopyResult>;
 }
 
-/** One COPY from S3 that the warehouse runs itself. */
-export interface S3CopySpec {
+/** One COPY from S3 that the warehouse runs itself, with the loader's own option set. */
+export interface S3CopySpec extends CopyOptions {
   relation: Relation;
   /** The table's columns, in the order the values map to them (JSONPaths order). */
   columns: string[];
@@ -50,28 +51,10 @@ export interface S3CopySpec {
   manifest: boolean;
   /** 'auto' (JSON keys = column names), 'auto ignorecase', or a JSONPaths file on S3. */
   format: { kind: 'auto'; ignoreCase: boolean } | { kind: 'jsonpaths'; url: string };
-  timeformat: string;
-  blanksasnull: boolean;
-  emptyasnull: boolean;
-  truncatecolumns: boolean;
-  /** Replacement character for invalid UTF-8; undefined: such a value rejects its row. */
-  acceptinvchars?: string;
-  /** Lines at the start of each file to skip (IGNOREHEADER). */
-  ignoreheader?: number;
   maxerror: number;
   gzip: boolean;
   /** The bucket's region, when the model says; default: the warehouse's. */
   region?: string;
-}
-
-/** A row the warehouse rejected, as the engine's own loader reports one (src/load LoadError). */
-export interface RejectedRow {
-  /** As the warehouse names it: the full s3:// URL (Redshift cuts it at 256 characters). */
-  file: string;
-  line: number;
-  column: string;
-  raw: string;
-  reason: string;
 }
 
 export interface S3CopyResult {

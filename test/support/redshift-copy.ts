@@ -10,10 +10,11 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { loadJson, type LoadError } from '../../src/load/copy.js';
+import { loadJson } from '../../src/load/copy.js';
 import type { ColumnType } from '../../src/load/convert.js';
 import type { FileRef, FileSource } from '../../src/load/files.js';
 import { parseManifest } from '../../src/load/manifest.js';
+import type { RejectedRow } from '../../src/core/copy.js';
 
 export interface StandinS3 {
   /** Default: AWS_ENDPOINT_URL_S3 (then AWS_ENDPOINT_URL); unset means real S3. */
@@ -405,7 +406,7 @@ function shortType(t: string | undefined): string {
   return t ? (map[t] ?? t).slice(0, 10) : '';
 }
 
-async function logErrors(ctx: CopyContext, tableOid: number, columns: ColumnType[], rows: LoadError[]): Promise<void> {
+async function logErrors(ctx: CopyContext, tableOid: number, columns: ColumnType[], rows: RejectedRow[]): Promise<void> {
   if (rows.length === 0) return;
   const byName = new Map(columns.map((c) => [c.name, c]));
   const clip = (s: string, n: number): string => (s.length > n ? s.slice(0, n) : s);

@@ -1,4 +1,4 @@
-import type { SourceLocation } from './graph/types.js';
+import { formatLocation, type SourceLocation } from './location.js';
 
 /**
  * An error the user can act on. `exitCode` follows the CLI contract:
@@ -22,10 +22,6 @@ export class SparkifyError extends Error {
     const where = this.location ? `${formatLocation(this.location)}: ` : '';
     return `${where}${this.message}${this.hint ? `\n  ${this.hint}` : ''}`;
   }
-}
-
-export function formatLocation(loc: SourceLocation): string {
-  return `${loc.file}:${loc.line}${loc.column > 0 ? `:${loc.column}` : ''}`;
 }
 
 export function errorMessage(err: unknown): string {
