@@ -204,7 +204,10 @@ export function treeLayers(
     const children = new Map<string, TreeResource[]>();
     for (const r of under) {
       const seg = r.path[depth];
-      if (seg !== undefined) children.set(seg, [...(children.get(seg) ?? []), r]);
+      if (seg === undefined) continue;
+      const list = children.get(seg);
+      if (list) list.push(r);
+      else children.set(seg, [r]);
     }
     // This level's own config first: layers go general to specific.
     for (const [key, value] of Object.entries(level)) if (key.startsWith('+') || isConfigName(key)) values[key] = value;
@@ -220,7 +223,7 @@ export function treeLayers(
         const here = [section, ...yamlPath].join('.');
         errors.push(new SparkifyError(`'${key}' under ${here} names no folder or ${section.slice(0, -1)}, and is not a config key`, {
           location: locate([...yamlPath, key]),
-          hint: `${didYouMean(key, [...children.keys()]) || (children.size ? `Below ${here}: ${[...children.keys()].sort().join(', ')}.` : `There is nothing below ${here}.`)} Config keys start with '+' (e.g. +materialized: table).`,
+          hint: `${didYouMean(key, [...children.keys(), ...Object.keys(CONFIG_KEYS).map((k) => `+${k}`)]) || (children.size ? `Below ${here}: ${[...children.keys()].sort().join(', ')}.` : `There is nothing below ${here}.`)} Config keys start with '+' (e.g. +materialized: table).`,
         }));
         continue;
       }

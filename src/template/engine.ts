@@ -144,7 +144,7 @@ export class TemplateEngine {
     let t = this.cache.get(text);
     if (!t) {
       const ast = this.checkSyntax(file, text);
-      t = { run: this.evaluator.compile(text, ast), configKeys: configKeys(ast) };
+      t = { run: this.evaluator.compile(text, ast), configKeys: configKeys(text, ast) };
       this.cache.set(text, t);
     }
     return t;
@@ -265,28 +265,39 @@ export class TemplateEngine {
 interface ConfigKey {
   line: number;
   column: number;
-  path?: hbs.AST.PathExpression;
+  /** The value as written, when it is a path (which Handlebars looks up instead of taking literally). */
+  path?: string;
 }
 
-function configKeys(ast: hbs.AST.Program): Record<string, ConfigKey> {
+function configKeys(text: string, ast: hbs.AST.Program): Record<string, ConfigKey> {
+  const lines = text.split('\n');
+  const source = (loc: hbs.AST.SourceLocation): string =>
+    loc.start.line === loc.end.line ? (lines[loc.start.line - 1] ?? '').slice(loc.start.column, loc.end.column) : '';
   const out: Record<string, ConfigKey> = {};
-  const visit = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const n of node) visit(n);
-      return;
+  if (!text.includes('config')) return out;
+  const record = (n: { path: hbs.AST.Expression; hash?: hbs.AST.Hash }): void => {
+    if ((n.path as hbs.AST.PathExpression).original !== 'config' || !n.hash) return;
+    for (const pair of n.hash.pairs) {
+      out[pair.key] ??= {
+        line: pair.loc.start.line,
+        column: pair.loc.start.column + 1,
+        ...(pair.value.type === 'PathExpression' ? { path: source(pair.value.loc) || (pair.value as hbs.AST.PathExpression).original } : {}),
+      };
     }
-    const n = node as { type?: string; path?: { original?: unknown }; hash?: hbs.AST.Hash };
-    if ((n.type === 'MustacheStatement' || n.type === 'SubExpression') && n.path?.original === 'config' && n.hash) {
-      for (const pair of n.hash.pairs) {
-        out[pair.key] ??= {
-          line: pair.loc.start.line,
-          column: pair.loc.start.column + 1,
-          ...(pair.value.type === 'PathExpression' ? { path: pair.value as hbs.AST.PathExpression } : {}),
-        };
+  };
+  // Statements and the blocks they open; {{config}} is a statement, or a subexpression inside one.
+  const visit = (program: hbs.AST.Program | undefined): void => {
+    for (const s of program?.body ?? []) {
+      if (s.type === 'MustacheStatement' || s.type === 'BlockStatement') {
+        const m = s as hbs.AST.MustacheStatement | hbs.AST.BlockStatement;
+        record(m);
+        for (const p of [...m.params, ...(m.hash?.pairs.map((x) => x.value) ?? [])]) if (p.type === 'SubExpression') record(p as hbs.AST.SubExpression);
+        if (s.type === 'BlockStatement') {
+          visit((s as hbs.AST.BlockStatement).program);
+          visit((s as hbs.AST.BlockStatement).inverse);
+        }
       }
     }
-    for (const [k, v] of Object.entries(node)) if (k !== 'loc' && typeof v === 'object') visit(v);
   };
   visit(ast);
   return out;
@@ -296,14 +307,14 @@ function configKeys(ast: hbs.AST.Program): Record<string, ConfigKey> {
  * A config value written as a path that found nothing: Handlebars reads `unique_key=["id"]` or
  * `materialized=table` as a lookup, which yields nothing and would silently drop the key.
  */
-function unresolvedConfig(file: string, key: string, k: ConfigKey & { path: hbs.AST.PathExpression }, lineOffset: number): SparkifyError {
-  const p = k.path;
-  const list = p.original.startsWith('[');
-  const names = p.parts.map((x) => JSON.stringify(x.replace(/^["']|["']$/g, '')));
-  return new SparkifyError(`config ${key}=${p.original} is not a value: Handlebars reads it as a path${list ? ', not a list' : ''}, and it names nothing`, {
+function unresolvedConfig(file: string, key: string, k: ConfigKey & { path: string }, lineOffset: number): SparkifyError {
+  const written = k.path;
+  const list = written.startsWith('[');
+  const names = list ? written.slice(1, -1).split(/[\s,]+/).filter(Boolean).map((x) => JSON.stringify(x.replace(/^["']|["']$/g, ''))) : [];
+  return new SparkifyError(`config ${key}=${written} is not a value: Handlebars reads it as a path${list ? ', not a list' : ''}, and it names nothing`, {
     location: { file, line: k.line + lineOffset, column: k.column },
     hint: list
       ? `Write a list as ${key}=(list ${names.join(' ') || '"a" "b"'}), or one name as ${key}="name".`
-      : `Quote strings: ${key}="${p.original}"; true, false and numbers are written bare.`,
+      : `Quote strings: ${key}="${written}"; true, false and numbers are written bare.`,
   });
 }
