@@ -600,8 +600,7 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
         };
         try {
           const ask = async (wh: Warehouse, sql: string): Promise<unknown[]> => {
-            const r = await wh.driver.query(sql);
-            return JSON.parse(formatRows(r.fields.map((f) => f.name), r.rows, 'json')) as unknown[];
+            return JSON.parse(formatRows(await wh.driver.show(sql), 'json')) as unknown[];
           };
           for (const [name, sql] of Object.entries(QUESTIONS)) {
             const [dev, onPg, onRedshift] = await Promise.all([ask(targets.dev, sql), ask(targets.pg, sql), ask(targets.redshift, sql)]);

@@ -5,6 +5,8 @@ import { SparkifyError } from '../core/errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { toSqlError } from './errors.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
+import { showOnPglite } from './show.js';
+import type { ShowResult } from './values.js';
 import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
 
 type PGliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
@@ -61,6 +63,9 @@ class EmbeddedDriver implements Driver {
   }
   transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => fn(sessionOf(tx)));
+  }
+  show(sql: string): Promise<ShowResult> {
+    return showOnPglite(this.db, sql);
   }
   async close(): Promise<void> {
     try {

@@ -17,6 +17,8 @@ import { CopyRejectedError, SqlError } from './errors.js';
 import { redshiftDialect } from './redshift-dialect.js';
 import type { Driver, Field, QueryResult, S3CopyResult, S3CopySpec, Session, Warehouse } from './types.js';
 import type { RejectedRow } from '../core/copy.js';
+import { showOfDataApi } from './show.js';
+import { SHOW_TIME_ZONE_SESSION, type ShowResult } from './values.js';
 
 // Amazon Redshift through the Redshift Data API: statements are HTTP calls that run asynchronously.
 //
@@ -248,6 +250,18 @@ export class RedshiftDataDriver implements Driver {
       }
       return result;
     });
+  }
+
+  show(sql: string): Promise<ShowResult> {
+    // Dates and timestamps come as Redshift's text; the cells are read by show.ts, not fieldValue.
+    return this.withSession((lease) =>
+      this.inLease(lease, async () => {
+        await this.runStatement(SHOW_TIME_ZONE_SESSION, undefined, lease);
+        const out = await this.submit(sql, [], lease, false);
+        const id = (await this.finish(out.Id, sql)).Id ?? out.Id;
+        return showOfDataApi((token) => this.call(() => this.client.send(new GetStatementResultCommand({ Id: id, ...(token ? { NextToken: token } : {}) }))));
+      }),
+    );
   }
 
   async close(): Promise<void> {
