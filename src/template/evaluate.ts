@@ -36,6 +36,19 @@ type Node = hbs.AST.Node;
 type PathNode = hbs.AST.PathExpression;
 type SexprNode = hbs.AST.MustacheStatement | hbs.AST.SubExpression | hbs.AST.BlockStatement;
 
+/** Where a `{{> name}}` statement is in the template that includes it (1-based line and column). */
+export interface PartialSite {
+  line: number;
+  column: number;
+}
+
+/**
+ * Called around every invocation of a partial registered in the environment (not inline partials), on both
+ * paths: evaluated templates and templates Handlebars compiles. `invoke` renders it; the hook may track
+ * which file is being rendered and annotate errors thrown inside it.
+ */
+export type PartialHook = (name: string, site: PartialSite, invoke: () => unknown) => unknown;
+
 /** A rendered template: like Handlebars' TemplateDelegate for a context without runtime options. */
 export interface CompiledTemplate {
   (context: unknown): string;
@@ -136,7 +149,10 @@ export class HandlebarsEvaluator {
   private seq = 0;
   readonly lookupProperty: (parent: Any, name: string) => unknown;
 
-  constructor(private readonly hb: HB) {
+  constructor(
+    private readonly hb: HB,
+    private readonly onPartial?: PartialHook,
+  ) {
     this.protoAccessControl = protoAccess.createProtoAccessControl({});
     const pac = this.protoAccessControl;
     this.lookupProperty = (parent: Any, name: string): unknown => {
@@ -175,8 +191,51 @@ export class HandlebarsEvaluator {
       return { kind: 'eval', program: new ProgramCompiler(this).program(ast, undefined) };
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
-      return { kind: 'compiled', fn: this.hb.compile(text, { noEscape: true, strict: true }), reason: err.message };
+      const fn = this.onPartial ? this.compileWithSites(text) : this.hb.compile(text, { noEscape: true, strict: true });
+      return { kind: 'compiled', fn, reason: err.message };
     }
+  }
+
+  /**
+   * hb.compile, with each static `{{> name}}` renamed to a name of its own that resolves to a function
+   * partial calling the hook with the statement's site: Handlebars gives a partial no location of the
+   * statement that includes it. The AST is the unprocessed one, so hb.compile strips whitespace as it does
+   * for the text.
+   */
+  private compileWithSites(text: string): Handlebars.TemplateDelegate {
+    const ast = (this.hb as Any).parseWithoutProcessing(text) as AST;
+    const sites: Any = {};
+    const visit = (node: Any): void => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (node.type === 'PartialStatement' && node.name.type === 'PathExpression' && node.name.original !== '@partial-block') {
+        const name = String(node.name.original);
+        const site: PartialSite = { line: node.loc.start.line, column: node.loc.start.column + 1 };
+        const key = `${name}\u0001${site.line}:${site.column}`;
+        node.name.original = key;
+        sites[key] = this.sitePartial(name, site);
+      }
+      for (const k of ['body', 'program', 'inverse']) visit(node[k]);
+    };
+    visit(ast);
+    const fn = this.hb.compile(ast, { noEscape: true, strict: true });
+    return (context: unknown, options: Any = {}) => {
+      const partials = extend({}, options.partials ?? this.hb.partials, sites);
+      return fn(context, extend({}, options, { partials }));
+    };
+  }
+
+  /** The function partial a renamed `{{> name}}` resolves to (Handlebars has merged the hash into context). */
+  private sitePartial(name: string, site: PartialSite): (context: unknown, options: Any) => unknown {
+    return (context, options) => {
+      const current = Object.prototype.hasOwnProperty.call(options.partials, name) ? options.partials[name] : undefined;
+      const registered = Object.prototype.hasOwnProperty.call(this.hb.partials, name) ? this.hb.partials[name] : undefined;
+      // An inline partial of the same name shadows the registered one, as it does in Handlebars.
+      if (current !== registered && typeof current === 'function') return current(context, options);
+      // Handlebars indents the result itself, and has merged the hash.
+      const rest = extend({}, options, { indent: undefined, hash: undefined });
+      return this.partial(name, registered, context, rest, site);
+    };
   }
 
   // --- runtime ------------------------------------------------------------------------------------
@@ -243,7 +302,12 @@ export class HandlebarsEvaluator {
   }
 
   /** invokePartial; `found` is lookupProperty(partials, name), done before the context is evaluated. */
-  partial(name: string, found: unknown, context: unknown, options: Any): unknown {
+  partial(name: string, found: unknown, context: unknown, options: Any, site?: PartialSite): unknown {
+    if (!this.onPartial || !site) return this.invokePartial(name, found, context, options);
+    return this.onPartial(name, site, () => this.invokePartial(name, found, context, options));
+  }
+
+  private invokePartial(name: string, found: unknown, context: unknown, options: Any): unknown {
     const hb = this.hb;
     let partial: Any = found;
     if (options.hash) context = extend({}, context, options.hash);
@@ -675,6 +739,7 @@ class ProgramCompiler {
     const indent = p.indent || '';
     const bpFlag = this.blockParamsFlag();
     const ev = this.ev;
+    const site: PartialSite | undefined = p.loc ? { line: p.loc.start.line, column: p.loc.start.column + 1 } : undefined;
     return (f) => {
       const found = ev.lookupProperty(ev.partials, name);
       const ctx = context(f);
@@ -683,7 +748,7 @@ class ProgramCompiler {
       options.data = f.data;
       if (bpFlag()) options.blockParams = f.bp;
       if (indent) options.indent = indent;
-      return ev.partial(name, found, ctx, options);
+      return ev.partial(name, found, ctx, options, site);
     };
   }
 }
