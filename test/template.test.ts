@@ -687,6 +687,36 @@ describe('errors inside partials name the partial file and line, then the includ
   });
 });
 
+describe('the partial hook', () => {
+  it('sees every include site on both paths; Handlebars-compiled templates still render as hb.compile does', () => {
+    const partials = { greet: 'Hi {{name}}{{#if x}} x={{x}}{{/if}}\n', nest: '[{{> greet}}]', multi: 'l1\nl2\n' };
+    const ctx = { name: 'Ann', list: [{ name: 'p' }, { name: 'q', x: 2 }] };
+    const cases = [
+      // An inline partial shadows `greet` inside the registered partial `nest` too, as in Handlebars.
+      ['{{#*inline "greet"}}I{{/inline}}A\n  {{> multi}}\nB {{> nest name="N" x=1}} {{#each list}}{{> nest}}{{/each}} {{> greet}}\n  {{> nest}}\n', 'multi@2:3 nest@3:3 nest@3:41 nest@3:41 nest@4:3'],
+      ['{{#*inline "q"}}q{{/inline}}A\n  {{> multi}}\nB {{> nest x=1}} {{#each list}}{{> nest}}{{/each}}', 'multi@2:3 nest@3:3 greet@1:2 nest@3:32 greet@1:2 nest@3:32 greet@1:2'],
+      ['A\n  {{> multi}}\nB {{> nest x=1}} {{#each list}}{{> nest}}{{/each}}', 'multi@2:3 nest@3:3 greet@1:2 nest@3:32 greet@1:2 nest@3:32 greet@1:2'],
+    ] as const;
+    for (const [text, expectedSites] of cases) {
+      const plain = Handlebars.create();
+      const hooked = Handlebars.create();
+      for (const [k, v] of Object.entries(partials)) {
+        plain.registerPartial(k, v);
+        hooked.registerPartial(k, v);
+      }
+      const sites: string[] = [];
+      const ev = new HandlebarsEvaluator(hooked, (name, site, invoke) => {
+        sites.push(`${name}@${site.line}:${site.column}`);
+        return invoke();
+      });
+      expect(ev.compile(text)(ctx)).toBe(plain.compile(text, OPTIONS)(ctx));
+      expect(sites.join(' ')).toBe(expectedSites);
+      // The registered partials are left as strings (Handlebars would replace them by compiled functions).
+      expect(typeof hooked.partials.nest).toBe('string');
+    }
+  });
+});
+
 describe('sparkify compile (the built CLI) reports an error in a partial at the partial line', () => {
   it('a ref that matches no model, in a macro the model includes on line 7', async () => {
     const p = makeProject({ withDatabase: false });

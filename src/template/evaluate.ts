@@ -146,6 +146,8 @@ export class HandlebarsEvaluator {
   private readonly protoAccessControl: unknown;
   private readonly nullContext = Object.seal({});
   private readonly partialCache = new Map<string, Prepared>();
+  /** Partial text -> compileWithSites of it, for partials included from Handlebars-compiled templates. */
+  private readonly siteCompiled = new Map<string, Handlebars.TemplateDelegate>();
   private seq = 0;
   readonly lookupProperty: (parent: Any, name: string) => unknown;
 
@@ -225,16 +227,25 @@ export class HandlebarsEvaluator {
     };
   }
 
-  /** The function partial a renamed `{{> name}}` resolves to (Handlebars has merged the hash into context). */
+  /**
+   * The function partial a renamed `{{> name}}` resolves to, called by Handlebars' invokePartial (which has
+   * merged the hash into the context and indents the result). A string partial is compiled by Handlebars as
+   * it would be (with renamed sites too), and run on the caller's options: inline partials of the caller
+   * stay visible inside it, as they are in Handlebars.
+   */
   private sitePartial(name: string, site: PartialSite): (context: unknown, options: Any) => unknown {
+    const own = (obj: Any): unknown => (Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined);
     return (context, options) => {
-      const current = Object.prototype.hasOwnProperty.call(options.partials, name) ? options.partials[name] : undefined;
-      const registered = Object.prototype.hasOwnProperty.call(this.hb.partials, name) ? this.hb.partials[name] : undefined;
-      // An inline partial of the same name shadows the registered one, as it does in Handlebars.
+      const current = own(options.partials);
+      const registered = own(this.hb.partials);
+      // An inline partial of the same name shadows the registered one.
       if (current !== registered && typeof current === 'function') return current(context, options);
-      // Handlebars indents the result itself, and has merged the hash.
-      const rest = extend({}, options, { indent: undefined, hash: undefined });
-      return this.partial(name, registered, context, rest, site);
+      return this.onPartial!(name, site, () => {
+        if (typeof registered !== 'string') return this.invokePartial(name, registered, context, extend({}, options, { indent: undefined, hash: undefined }));
+        let fn = this.siteCompiled.get(registered);
+        if (!fn) this.siteCompiled.set(registered, (fn = this.compileWithSites(registered)));
+        return fn(context, options);
+      });
     };
   }
 
