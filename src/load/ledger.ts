@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Relation, Session, Warehouse } from '../warehouse/types.js';
-import type { FileRef } from './files.js';
+import type { FileRef } from './sources/index.js';
 import type { RejectedRow } from '../core/copy.js';
 
 // What each staging (copy) model has loaded, kept in the warehouse beside the staging table and written in

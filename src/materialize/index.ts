@@ -4,7 +4,7 @@ import { errorMessage, SparkifyError } from '../core/errors.js';
 import { toBool } from '../project/config.js';
 import { loadJson, type LoadResult } from '../load/copy.js';
 import { escapeCopy, type ColumnType } from '../load/convert.js';
-import { fileSourceFor, type FileRef, type FileSource } from '../load/files.js';
+import { fileSourceFor, type FileRef, type FileSource } from '../load/sources/index.js';
 import { ERRORS_TABLE, checksum, ensureLedgerTables, fileVersion, planFiles, readLedger, recordErrors, recordFiles, type LedgerEntry } from '../load/ledger.js';
 import { resolveManifest } from '../load/manifest.js';
 import type { Relation, Session, TableOptions, Warehouse } from '../warehouse/types.js';

@@ -1,6 +1,6 @@
 import { SparkifyError } from '../core/errors.js';
 import { loadFailure, type LoadResult } from '../load/copy.js';
-import { fileSourceFor, type FileRef } from '../load/files.js';
+import { fileSourceFor, type FileRef } from '../load/sources/index.js';
 import { parseManifest } from '../load/manifest.js';
 import { CopyRejectedError } from '../warehouse/errors.js';
 import type { Relation, S3CopySpec, Session } from '../warehouse/types.js';
