@@ -56,6 +56,8 @@ export interface Node {
   raw_code: string;
   /** Rendered SQL, filled by compile. */
   compiled_code?: string;
+  /** Incremental models: the SQL rendered with is_incremental() true, filled by compile. */
+  compiled_incremental_code?: string;
   /** Hash of what the node builds (compiled SQL and config): `state:modified` compares it. */
   checksum?: string;
   /** unique_ids this node depends on (from ref/source, and a test's model). */

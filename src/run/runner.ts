@@ -160,12 +160,10 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     projectDir: req.projectDir,
     dataPath: req.dataPath,
     ...(req.log.loadProgress ? { onLoadProgress: req.log.loadProgress(node.name) } : {}),
-    renderIncremental: () => {
-      const r = req.engine.render(node.original_file_path, node.raw_code, { isIncremental: true });
-      return resolveSql(req.compiled.manifest, node, r.sql);
-    },
+    ...incrementalSql(req, node),
   });
   for (const w of m.warnings ?? []) req.log.warn(w);
+  for (const n of m.notes ?? []) req.log.info(n);
   // Columns the YAML declares must exist in what was built.
   const declared = Object.keys(node.columns);
   if (declared.length && node.relation) {
@@ -196,6 +194,18 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     ...(m.rejected?.length ? { rejected: m.rejected } : {}),
     blocks: false,
   };
+}
+
+/**
+ * The model's SQL with is_incremental() true, as compile rendered it. TODO(compile renders every variant):
+ * until compile fills compiled_incremental_code, render it here; then this fallback (and `engine` and
+ * `resolveSql` in the runner) go.
+ */
+function incrementalSql(req: RunRequest, node: Node): { incrementalSql?: string } {
+  if (node.compiled_incremental_code !== undefined) return { incrementalSql: node.compiled_incremental_code };
+  if (node.config.materialized !== 'incremental') return {};
+  const r = req.engine.render(node.original_file_path, node.raw_code, { isIncremental: true });
+  return { incrementalSql: resolveSql(req.compiled.manifest, node, r.sql) };
 }
 
 async function runTest(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
