@@ -5,8 +5,8 @@ import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient }
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/core/errors.js';
-import type { FileRef } from '../src/load/files.js';
-import { prefixCover } from '../src/materialize/native-copy.js';
+import type { FileRef } from '../src/load/sources/types.js';
+import { prefixCover } from '../src/materialize/copy/native-copy.js';
 import { formatRows } from '../src/cli/output.js';
 import { SqlError } from '../src/warehouse/errors.js';
 import { openWarehouse } from '../src/warehouse/index.js';

@@ -84,13 +84,13 @@ function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): Sparki
   const out: SparkifyError[] = [];
   const at = (k: string): SourceLocation | undefined => setAt.get(k);
   if (c.materialized === 'copy') {
-    if (c.from === undefined && c.manifest === undefined) {
+    if (!c.from && !c.manifest) {
       out.push(new SparkifyError("a copy model needs 'from' (a prefix of the files to load) or 'manifest'", {
         ...(at('materialized') ? { location: at('materialized')! } : {}),
         hint: 'Add {{config materialized="copy" from="log_data"}} (a prefix) or manifest="manifests/x.manifest"; paths are relative to the data_path var.',
       }));
     }
-    if (c.from !== undefined && c.manifest !== undefined) {
+    if (c.from && c.manifest) {
       out.push(new SparkifyError("a copy model sets both 'from' and 'manifest'", {
         location: at('manifest')!,
         hint: 'A load reads every file under a prefix (from) or exactly the files a manifest lists (manifest): keep one.',
