@@ -10,7 +10,7 @@ export type { MaterializeContext, MaterializeResult } from './types.js';
 
 type Materializer = (ctx: MaterializeContext) => Promise<MaterializeResult>;
 
-/** The registry: materialization name → materializer (ephemeral models are inlined at compile). */
+/** The registry: materialization name → materializer (compile refuses any other name). */
 const materializers: Record<string, Materializer> = { view, table, incremental, copy, seed };
 
 export function materialize(ctx: MaterializeContext): Promise<MaterializeResult> {

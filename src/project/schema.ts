@@ -112,9 +112,3 @@ export const schemaFileSchema = z.strictObject({
 export type SchemaFile = z.infer<typeof schemaFileSchema>;
 export type ModelYaml = z.infer<typeof modelSchema>;
 export type ColumnYaml = z.infer<typeof columnSchema>;
-
-/** Config keys every node accepts; materializations add their own (see materialize/). */
-export const commonConfigKeys = [
-  'materialized', 'tags', 'enabled', 'schema', 'alias', 'dist', 'sort', 'sort_type', 'unique_key', 'severity',
-  'description', 'full_refresh',
-] as const;
