@@ -117,7 +117,7 @@ export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Prom
   const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir, {
     onWait: (holder) => process.stderr.write(`Waiting for another sparkify process that uses target ${ctx.targetName}: ${holder} ...\n`),
     ...opts,
-    signal: interruptSignal,
+    signal: interruptSignal(),
     // The subcommand only: arguments may hold secrets (--vars).
     command: `sparkify ${process.argv[2] ?? ''}`.trim(),
   });

@@ -1,31 +1,28 @@
-// Ctrl-C, owned by the CLI alone: the first SIGINT aborts the command's AbortSignal (drivers cancel what
-// runs on the database and start nothing new; the command ends with exit 130); a second one exits at once.
-// Nothing below src/cli/ handles signals or exits the process.
+// Ctrl-C, owned by the CLI alone. Once a command opens a warehouse, the first SIGINT aborts its AbortSignal
+// (drivers cancel what runs on the database and start nothing new; the command ends with exit 130) and a
+// second one exits at once. Before that (and in commands that open none) Ctrl-C keeps Node's default: the
+// process ends at once. Nothing below src/cli/ handles signals or exits the process.
 
 const EXIT_INTERRUPTED = 130;
 /** If the command has not ended this long after the first Ctrl-C, stop waiting for it. */
 const GRACE_MS = 10_000;
 
-const controller = new AbortController();
+let controller: AbortController | undefined;
 
-/** The signal every warehouse this process opens is given. */
-export const interruptSignal: AbortSignal = controller.signal;
-
-export function interrupted(): boolean {
-  return controller.signal.aborted;
-}
-
-/** Install the SIGINT handler (once, in main). */
-export function handleInterrupts(write: (s: string) => void = (s) => process.stderr.write(s)): void {
+/** The signal a warehouse this process opens is given; the first call installs the SIGINT handler. */
+export function interruptSignal(): AbortSignal {
+  if (controller) return controller.signal;
+  const c = (controller = new AbortController());
   process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    write('\nInterrupted: cancelling the running statements (Ctrl-C again to quit at once) ...\n');
-    controller.abort(new Error('interrupted'));
+    if (c.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    process.stderr.write('\nInterrupted: cancelling the running statements (Ctrl-C again to quit at once) ...\n');
+    c.abort(new Error('interrupted'));
     setTimeout(() => process.exit(EXIT_INTERRUPTED), GRACE_MS).unref();
   });
+  return c.signal;
 }
 
 /** The exit code of a command that ended: 130 if it was interrupted, whatever it returned. */
 export function exitCodeAfter(code: number): number {
-  return controller.signal.aborted ? EXIT_INTERRUPTED : code;
+  return controller?.signal.aborted ? EXIT_INTERRUPTED : code;
 }

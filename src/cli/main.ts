@@ -4,7 +4,7 @@ import { SparkifyError, errorMessage } from '../core/errors.js';
 import { consoleLogger } from '../run/log.js';
 import { compileCommand, debugCommand, lsCommand, showCommand } from './inspect.js';
 import { generateCommand } from './generate.js';
-import { exitCodeAfter, handleInterrupts } from './interrupt.js';
+import { exitCodeAfter } from './interrupt.js';
 import { runCommand } from './run.js';
 
 // Exit codes (DESIGN.md): 0 success; 1 a model, load or test failed; 2 usage, project or configuration error.
@@ -94,7 +94,6 @@ program
   .option('--seed <n>', 'random seed', '42')
   .action(act((opts: Record<string, string | undefined>) => generateCommand(opts, log)));
 
-handleInterrupts();
 try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;
