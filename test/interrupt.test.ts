@@ -11,7 +11,8 @@ const unreachable = await postgresSkipReason('interrupt tests');
 
 describe.skipIf(!!unreachable)('Ctrl-C on a PostgreSQL run', () => {
   const schema = `sparkify_int_${process.pid}_${Date.now().toString(36)}`;
-  const marker = `sparkify_int_${process.pid}`;
+  // Not a prefix of the schema name: only the model's statement may match it.
+  const marker = `sleepy_marker_${process.pid}`;
   let p: Project;
   let admin: pg.Client;
 
@@ -54,5 +55,36 @@ describe.skipIf(!!unreachable)('Ctrl-C on a PostgreSQL run', () => {
     expect(await running()).toEqual([]);
     expect(output).toContain('Interrupted: cancelling the running statements');
     expect(output).toMatch(/canceling statement due to user request/);
+  });
+
+  it('ends a run waiting for the run lock, and its wait on the server', async () => {
+    const holder = new pg.Client({ options: `-c search_path=${schema},public` });
+    await holder.connect();
+    try {
+      const k = Number((await holder.query(`select hashtext('sparkify run ' || current_database() || '.' || current_schema()) as k`)).rows[0].k);
+      await holder.query('select pg_advisory_lock($1)', [k]);
+      const child = spawn(process.execPath, [cliPath, 'run', '--target', 'pg', '--select', 'sleepy'], { cwd: p.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      for (let i = 0; i < 300 && !output.includes('waiting for it to finish'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain('waiting for it to finish');
+      // Sessions waiting for this schema's run lock (the key's low 32 bits; other tests share the server).
+      const waiters = async (): Promise<number> =>
+        Number(
+          (await admin.query(`select count(*) as n from pg_locks where locktype = 'advisory' and not granted and objsubid = 1 and objid = ($1::bigint & 4294967295)::text::oid`, [k]))
+            .rows[0].n,
+        );
+      expect(await waiters()).toBe(1);
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      expect(await exited, output).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(output).not.toContain('START');
+      expect(await waiters()).toBe(0);
+    } finally {
+      await holder.end();
+    }
   });
 });
