@@ -28,7 +28,7 @@ describe('bad input', () => {
     p.write('models/marts/dim_songs.sql', '\n{{config materialised="table"}}\nselect 1 as song_id\n');
     const r = await p.run('compile');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("models/marts/dim_songs.sql:2:1: unknown config key 'materialised' for a table node");
+    expect(r.stderr).toContain("models/marts/dim_songs.sql:2:10: unknown config key 'materialised' for a model");
     expect(r.stderr).toContain("Did you mean 'materialized'?");
     // A secret-bearing key in model config (which target/manifest.json records) says where it belongs.
     const q = makeProject({ withDatabase: false });
@@ -36,7 +36,7 @@ describe('bad input', () => {
     q.write('models/staging/stg_events.sql', model.replace('{{config ', `{{config iam_role="arn:aws:iam::123456789012:role/x" `));
     const role = await q.run('compile');
     expect(role.code).toBe(2);
-    expect(role.stderr).toContain("models/staging/stg_events.sql:1:1: 'iam_role' is not model config: set iam_role in the redshift target of project.yml");
+    expect(role.stderr).toContain("models/staging/stg_events.sql:1:10: 'iam_role' is not model config: set iam_role in the redshift target of project.yml");
   });
 
   it('an unknown key in project.yml names its line', async () => {

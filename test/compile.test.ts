@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SparkifyErrors } from '../src/core/errors.js';
 import { compileProject } from '../src/graph/compile.js';
 import { loadProject } from '../src/project/load.js';
 import { TemplateEngine, type RenderEnv } from '../src/template/engine.js';
@@ -14,7 +15,10 @@ async function compileDir(dir: string) {
   const project = await loadProject(dir);
   const env: RenderEnv = { projectName: project.config.name, target: { name: 'dev', type: 'embedded', schema: 'public' }, vars: project.config.vars, env: {} };
   const engine = await TemplateEngine.create(env, project.macros, project.dir);
-  return compileProject(project, engine, env);
+  const result = compileProject(project, engine, env);
+  // As the CLI does: a project with errors does not run, and every error is reported.
+  if (result.errors.length) throw new SparkifyErrors(result.errors);
+  return result;
 }
 
 function tempProject(files: Record<string, string>): string {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SparkifyError } from '../core/errors.js';
+import { SparkifyError, SparkifyErrors } from '../core/errors.js';
 import { compileProject, type CompileResult } from '../graph/compile.js';
 import { selectNodes } from '../graph/selector.js';
 import type { ResourceType } from '../graph/types.js';
@@ -8,7 +8,9 @@ import { loadProject, type Project } from '../project/load.js';
 import type { TargetConfig } from '../project/schema.js';
 import { resolveTarget } from '../project/targets.js';
 import { TemplateEngine, type RenderEnv } from '../template/engine.js';
+import { dialectFor } from '../warehouse/dialects.js';
 import { openWarehouse, type OpenOptions, type Warehouse } from '../warehouse/index.js';
+import type { Dialect } from '../warehouse/types.js';
 import { interruptSignal } from './interrupt.js';
 import type { Logger } from '../run/log.js';
 import { readState } from '../run/state.js';
@@ -37,6 +39,8 @@ export interface Context {
   engine: TemplateEngine;
   renderEnv: RenderEnv;
   compiled: CompileResult;
+  /** The target's SQL dialect: how relations are named and quoted. */
+  dialect: Dialect;
   targetDir: string;
 }
 
@@ -76,6 +80,7 @@ export async function createContext(opts: CommonOptions): Promise<Context> {
   };
   const engine = await TemplateEngine.create(renderEnv, project.macros, project.dir);
   const compiled = compileProject(project, engine, renderEnv);
+  if (compiled.errors.length) throw new SparkifyErrors(compiled.errors);
   return {
     project,
     targetName,
@@ -86,6 +91,7 @@ export async function createContext(opts: CommonOptions): Promise<Context> {
     engine,
     renderEnv,
     compiled,
+    dialect: dialectFor(target.type),
     targetDir: path.resolve(project.dir, project.config['target-path']),
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SparkifyError } from '../core/errors.js';
-import { qualify, resolveSql } from '../graph/compile.js';
+import { resolveSql } from '../graph/compile.js';
 import type { Node, ResourceType } from '../graph/types.js';
 import { writeCompiled, writeManifest } from '../run/artifacts.js';
 import type { Logger } from '../run/log.js';
@@ -61,13 +61,12 @@ export async function showCommand(opts: ShowOptions, out: (s: string) => void, l
   let sql: string;
   if (opts.inline) {
     // Inline SQL may use {{ref "model"}} like a model does.
-    const fake = { unique_id: 'sql_operation.inline', name: 'inline', original_file_path: '--inline' } as Node;
-    sql = resolveSql(ctx.compiled.manifest, fake, ctx.engine.render('--inline', opts.inline).sql);
+    sql = resolveSql(ctx.compiled.manifest, { name: 'inline', original_file_path: '--inline' }, ctx.engine.render('--inline', opts.inline).sql, ctx.dialect);
   } else {
     const selected = select(ctx, { select: opts.select }, ['model', 'seed'], log);
     const node = [...selected].map((id) => ctx.compiled.manifest.nodes.get(id)!)[0];
     if (!node?.relation) throw new SparkifyError(`show --select ${opts.select!.join(' ')} matched no model`);
-    sql = `select * from ${qualify(node.relation.schema, node.relation.identifier)}`;
+    sql = `select * from ${ctx.dialect.relation(node.relation)}`;
   }
   sql = sql.trim().replace(/;\s*$/, '');
   const query = limit === undefined ? sql : `select * from (\n${sql}\n) as sparkify_show limit ${limit}`;

@@ -53,7 +53,6 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
       return await executeNodes({
         command,
         compiled: ctx.compiled,
-        engine: ctx.engine,
         selected,
         warehouse,
         threads,

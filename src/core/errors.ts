@@ -24,6 +24,23 @@ export class SparkifyError extends Error {
   }
 }
 
+/** Every problem compile found in a project, reported together (each at its file:line). */
+export class SparkifyErrors extends SparkifyError {
+  constructor(readonly errors: SparkifyError[]) {
+    super(errors.length === 1 ? errors[0]!.message : `${errors.length} errors in the project`, {
+      exitCode: errors.some((e) => e.exitCode === 2) ? 2 : 1,
+      ...(errors.length === 1 && errors[0]!.location ? { location: errors[0]!.location } : {}),
+      ...(errors.length === 1 && errors[0]!.hint ? { hint: errors[0]!.hint } : {}),
+    });
+    this.name = 'SparkifyErrors';
+  }
+
+  override format(): string {
+    if (this.errors.length === 1) return this.errors[0]!.format();
+    return `${this.errors.length} errors in the project:\n\n${this.errors.map((e) => e.format()).join('\n\n')}`;
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof SparkifyError) return err.format();
   if (err instanceof Error) return err.message;

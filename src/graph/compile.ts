@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SparkifyError, didYouMean } from '../core/errors.js';
-import type { Project } from '../project/load.js';
+import type { SourceLocation } from '../core/location.js';
+import type { Project, ProjectFile } from '../project/load.js';
 import type { ColumnYaml, ModelYaml, TestEntry } from '../project/schema.js';
-import { folderConfig, mergeConfig, type ConfigLayer } from '../project/config.js';
+import { resolveConfig, treeLayers, type ConfigLayer, type TreeResource } from '../project/config.js';
 import { resolvePlaceholders, type RenderEnv, type Rendered, type TemplateEngine } from '../template/engine.js';
 import { genericTestSql } from '../testing/generic.js';
+import { dialectFor } from '../warehouse/dialects.js';
+import type { Dialect } from '../warehouse/types.js';
 import { topoOrder } from './dag.js';
 import type { ColumnInfo, Manifest, Node, NodeConfig } from './types.js';
-import type { SourceLocation } from '../core/location.js';
 
 /** Where each model/test came from in the schema YAML, for errors found after compile. */
 export interface YamlOrigins {
@@ -22,317 +24,469 @@ export interface CompileResult {
   manifest: Manifest;
   /** unique_ids in dependency order (parents first). */
   order: string[];
-  /** model name -> what its template produced (placeholders unresolved), for re-rendering incrementals. */
-  rendered: Map<string, Rendered>;
   origins: YamlOrigins;
+  /** Every problem found, each at its file:line. A project with errors must not run. */
+  errors: SparkifyError[];
+}
+
+/** What a node was made from, kept until references are resolved. */
+interface Pending {
+  node: Node;
+  /** The plain rendering, and for models that can run incrementally the is_incremental() one. */
+  plain?: Rendered;
+  incremental?: Rendered;
+  /** Generic tests: the models and sources their SQL reads, and the config written with the test in YAML. */
+  refs?: { names: string[]; sources: string[]; location: SourceLocation };
+  testConfig?: Record<string, unknown>;
 }
 
 /**
- * A pure function from project files to a manifest: render every template once, collect ref/source/config,
- * add YAML-declared tests, resolve references and order the graph. No database is touched.
+ * A pure function from project files to a manifest: every template rendered in every variant it can run
+ * with, every config value typed and checked, references resolved into edges and relation names (quoted by
+ * the target's dialect), the graph ordered. No database is touched; all errors are collected, not only the first.
  */
 export function compileProject(project: Project, engine: TemplateEngine, env: RenderEnv): CompileResult {
-  const pkg = project.config.name;
-  const nodes = new Map<string, Node>();
-  const byName = new Map<string, Node>(); // models and seeds
-  const rendered = new Map<string, Rendered>();
-  const origins: YamlOrigins = { columns: new Map(), tests: new Map() };
+  return new Compiler(project, engine, env, dialectFor(env.target.type)).run();
+}
 
-  // YAML entries by model name.
-  const yamlModels = new Map<string, { entry: ModelYaml; file: string; index: number; kind: 'models' | 'seeds' }>();
-  for (const s of project.schemas) {
-    for (const kind of ['models', 'seeds'] as const) {
-      s.content[kind].forEach((entry, index) => {
-        const prior = yamlModels.get(entry.name);
-        if (prior) {
-          throw new SparkifyError(`'${entry.name}' is described twice (also in ${prior.file})`, {
-            location: s.yaml.locate([kind, index]),
-            hint: 'Describe each model in one schema file only.',
-          });
-        }
-        yamlModels.set(entry.name, { entry, file: s.yaml.file, index, kind });
-      });
+class Compiler {
+  private readonly pkg: string;
+  private readonly errors: SparkifyError[] = [];
+  private readonly pending = new Map<string, Pending>();
+  /** Models and seeds by name. */
+  private readonly byName = new Map<string, Node>();
+  /** 'raw.events' -> source unique_id */
+  private readonly sourceIds = new Map<string, string>();
+  private readonly origins: YamlOrigins = { columns: new Map(), tests: new Map() };
+  /** Schema-YAML entries of models and seeds, by name. */
+  private readonly yamlEntries = new Map<string, { entry: ModelYaml; kind: 'models' | 'seeds'; locate: (sub: (string | number)[]) => SourceLocation; file: string }>();
+
+  constructor(
+    private readonly project: Project,
+    private readonly engine: TemplateEngine,
+    private readonly env: RenderEnv,
+    private readonly dialect: Dialect,
+  ) {
+    this.pkg = project.config.name;
+  }
+
+  run(): CompileResult {
+    this.collectYaml();
+    const models = this.project.models.map((f) => this.model(f)).filter((p): p is Pending => p !== undefined);
+    const seeds = this.project.seeds.map((f) => this.seed(f)).filter((p): p is Pending => p !== undefined);
+    this.configure('model', models);
+    this.configure('seed', seeds);
+    for (const p of models) this.renderIncremental(p);
+    this.checkYamlTargets();
+    this.checkRelations([...models, ...seeds]);
+    this.sources();
+    const tests = [...this.yamlTests(), ...this.project.singularTests.map((f) => this.singular(f)).filter((p): p is Pending => p !== undefined)];
+    this.configure('test', tests);
+    for (const p of this.pending.values()) this.resolve(p);
+    const manifest = this.manifest();
+    let order: string[] = [];
+    try {
+      order = this.errors.length ? [...manifest.nodes.keys()] : topoOrder(manifest);
+    } catch (err) {
+      this.fail(err);
+    }
+    return { manifest, order, origins: this.origins, errors: this.errors };
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof SparkifyError) this.errors.push(err);
+    else throw err;
+  }
+
+  private attempt<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.fail(err);
+      return undefined;
     }
   }
-  const yamlLoc = (name: string, sub: (string | number)[] = []): SourceLocation | undefined => {
-    const y = yamlModels.get(name);
-    if (!y) return undefined;
-    const schema = project.schemas.find((s) => s.yaml.file === y.file)!;
-    return schema.yaml.locate([y.kind, y.index, ...sub]);
-  };
 
-  const addNamed = (node: Node): void => {
-    const prior = byName.get(node.name);
-    if (prior) {
-      throw new SparkifyError(`two nodes are named '${node.name}': ${prior.original_file_path} and ${node.original_file_path}`, {
-        location: { file: node.original_file_path, line: 1, column: 0 },
-        hint: 'Model and seed names are unique in a project: rename one of the files.',
-      });
+  private collectYaml(): void {
+    for (const s of this.project.schemas) {
+      for (const kind of ['models', 'seeds'] as const) {
+        s.content[kind].forEach((entry, index) => {
+          const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate([kind, index, ...sub]);
+          const prior = this.yamlEntries.get(entry.name);
+          if (prior) {
+            this.errors.push(new SparkifyError(`'${entry.name}' is described twice (also in ${prior.file})`, { location: locate([]), hint: 'Describe each model in one schema file only.' }));
+            return;
+          }
+          this.yamlEntries.set(entry.name, { entry, kind, locate, file: s.yaml.file });
+        });
+      }
     }
-    byName.set(node.name, node);
-    nodes.set(node.unique_id, node);
-  };
+  }
 
-  /** A model or seed from its file: config from project.yml folders, then the YAML, then the file itself. */
-  const addBuildable = (kind: 'model' | 'seed', f: Project['models'][number], name: string, own?: Rendered): void => {
-    const y = yamlModels.get(name)?.kind === `${kind}s` ? yamlModels.get(name) : undefined;
-    const tree = kind === 'model' ? project.config.models : project.config.seeds;
-    const layers: ConfigLayer[] = [{ values: folderConfig(tree, pkg, f.relPath), location: project.projectYaml.locate([`${kind}s`]) }];
-    if (y) layers.push({ values: y.entry.config, location: yamlLoc(name, ['config'])! });
-    if (own && Object.keys(own.config).length) layers.push({ values: own.config, location: own.configLocation ?? { file: f.file, line: 1, column: 0 } });
-    const config = mergeConfig(kind === 'seed' ? { materialized: 'seed' } : {}, layers);
-    addNamed({
-      unique_id: `${kind}.${pkg}.${name}`,
+  /** A model or seed node, before its config is known. */
+  private buildable(kind: 'model' | 'seed', f: ProjectFile, name: string): Node | undefined {
+    const y = this.yamlEntries.get(name);
+    const yaml = y?.kind === `${kind}s` ? y.entry : undefined;
+    const node: Node = {
+      unique_id: `${kind}.${this.pkg}.${name}`,
       resource_type: kind,
       name,
-      package_name: pkg,
+      package_name: this.pkg,
       original_file_path: f.file,
       path: f.relPath,
-      fqn: [pkg, ...f.relPath.split('/').slice(0, -1), name],
-      config,
-      description: y?.entry.description ?? '',
-      columns: columnsOf(y?.entry.columns ?? []),
+      fqn: [this.pkg, ...f.relPath.split('/').slice(0, -1), name],
+      config: { materialized: kind === 'seed' ? 'seed' : 'view', tags: [], enabled: true },
+      description: yaml?.description ?? '',
+      columns: columnsOf(yaml?.columns ?? []),
       raw_code: f.text,
       depends_on: { nodes: [], macros: [] },
-      relation: { schema: (config.schema as string | undefined) ?? env.target.schema, identifier: (config.alias as string | undefined) ?? name },
-    });
-  };
-
-  for (const f of project.models) {
-    const name = path.basename(f.file, '.sql');
-    const r = engine.render(f.file, f.text);
-    rendered.set(name, r);
-    addBuildable('model', f, name, r);
+    };
+    const prior = this.byName.get(name);
+    if (prior) {
+      this.errors.push(new SparkifyError(`two nodes are named '${name}': ${prior.original_file_path} and ${f.file}`, {
+        location: { file: f.file, line: 1, column: 0 },
+        hint: 'Model and seed names are unique in a project: rename one of the files.',
+      }));
+      return undefined;
+    }
+    this.byName.set(name, node);
+    return node;
   }
-  // Seeds: a CSV file becomes a table of the same name.
-  for (const f of project.seeds) addBuildable('seed', f, path.basename(f.file, '.csv'));
 
-  // YAML entries must describe something that exists.
-  for (const [name, y] of yamlModels) {
-    const node = byName.get(name);
-    const expected = y.kind === 'models' ? 'model' : 'seed';
-    if (!node || node.resource_type !== expected) {
-      throw new SparkifyError(`${y.file} describes ${expected} '${name}', which does not exist`, {
-        location: yamlLoc(name, ['name']),
-        hint: `${didYouMean(name, [...byName.values()].filter((n) => n.resource_type === expected).map((n) => n.name)) || `Add ${y.kind}/${name}.${expected === 'seed' ? 'csv' : 'sql'} or remove the entry.`}`,
+  private model(f: ProjectFile): Pending | undefined {
+    const name = path.basename(f.file, '.sql');
+    const node = this.buildable('model', f, name);
+    if (!node) return undefined;
+    const plain = this.attempt(() => this.engine.render(f.file, f.text));
+    const p: Pending = { node, ...(plain ? { plain } : {}) };
+    this.pending.set(node.unique_id, p);
+    return p;
+  }
+
+  private seed(f: ProjectFile): Pending | undefined {
+    const node = this.buildable('seed', f, path.basename(f.file, '.csv'));
+    if (!node) return undefined;
+    const p: Pending = { node };
+    this.pending.set(node.unique_id, p);
+    return p;
+  }
+
+  /** Layers general to specific: project.yml's resource paths, the schema YAML, the file's own {{config}}. */
+  private configure(kind: 'model' | 'seed' | 'test', items: Pending[]): void {
+    const section = `${kind}s` as const;
+    const resources: TreeResource[] = items.map((p) => ({ id: p.node.unique_id, path: p.node.fqn.slice(1) }));
+    const tree = treeLayers(this.project.config[section], section, this.pkg, resources, (sub) => this.project.projectYaml.locate([section, ...sub]));
+    this.errors.push(...tree.errors);
+    for (const p of items) {
+      const layers: ConfigLayer[] = [...tree.layers.get(p.node.unique_id)!];
+      if (kind !== 'test') {
+        const y = this.yamlEntries.get(p.node.name);
+        if (y && y.kind === section) layers.push({ values: y.entry.config, locate: (raw) => y.locate(['config', raw]) });
+      } else if (p.node.test_metadata) {
+        const at = this.origins.tests.get(p.node.unique_id)!;
+        layers.push({ values: p.testConfig ?? {}, locate: () => at });
+      }
+      const own = p.plain;
+      if (own && Object.keys(own.config).length) {
+        const fallback = own.configLocation ?? { file: p.node.original_file_path, line: 1, column: 0 };
+        layers.push({ values: own.config, locate: (raw) => own.configKeys[raw] ?? fallback });
+      }
+      const { config, errors } = resolveConfig(kind, layers);
+      this.errors.push(...errors);
+      if (kind === 'test') config.tags = [...new Set([...(this.parentOf(p.node)?.config.tags ?? []), ...config.tags])];
+      if (kind === 'test' && !p.node.test_metadata && config.where !== undefined) {
+        this.errors.push(new SparkifyError("'where' filters the model a generic test checks; a singular test writes its own where clause", {
+          location: p.plain?.configKeys.where ?? { file: p.node.original_file_path, line: 1, column: 0 },
+          hint: 'Put the condition in the test query instead.',
+        }));
+      }
+      p.node.config = config;
+      if (kind !== 'test') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
+    }
+  }
+
+  private parentOf(n: Node): Node | undefined {
+    return n.attached_node ? this.pending.get(n.attached_node)?.node : undefined;
+  }
+
+  /** Incremental models (and any that asks is_incremental()) are also rendered as their incremental run will see them. */
+  private renderIncremental(p: Pending): void {
+    if (!p.plain || (p.node.config.materialized !== 'incremental' && !p.plain.usesIsIncremental)) return;
+    const r = this.attempt(() => this.engine.render(p.node.original_file_path, p.node.raw_code, { isIncremental: true }));
+    if (r) p.incremental = r;
+  }
+
+  /** YAML entries must describe something that exists. */
+  private checkYamlTargets(): void {
+    for (const [name, y] of this.yamlEntries) {
+      const node = this.byName.get(name);
+      const expected = y.kind === 'models' ? 'model' : 'seed';
+      if (node && node.resource_type === expected) continue;
+      const names = [...this.byName.values()].filter((n) => n.resource_type === expected).map((n) => n.name);
+      this.errors.push(new SparkifyError(`${y.file} describes ${expected} '${name}', which does not exist`, {
+        location: y.locate(['name']),
+        hint: didYouMean(name, names) || `Add ${y.kind}/${name}.${expected === 'seed' ? 'csv' : 'sql'} or remove the entry.`,
+      }));
+    }
+  }
+
+  /** Two nodes that would build the same relation would overwrite each other. */
+  private checkRelations(items: Pending[]): void {
+    const seen = new Map<string, Node>();
+    for (const { node } of items) {
+      if (!node.relation || !node.config.enabled) continue;
+      const key = this.relationName(node);
+      const prior = seen.get(key);
+      if (!prior) {
+        seen.set(key, node);
+        continue;
+      }
+      this.errors.push(new SparkifyError(`${prior.resource_type} ${prior.name} (${prior.original_file_path}) and ${node.resource_type} ${node.name} (${node.original_file_path}) would both build ${key}`, {
+        location: { file: node.original_file_path, line: 1, column: 0 },
+        hint: 'Give one of them another alias (or schema): each relation is built by one node.',
+      }));
+    }
+  }
+
+  private sources(): void {
+    for (const s of this.project.schemas) {
+      s.content.sources.forEach((src, si) => {
+        src.tables.forEach((t, ti) => {
+          const id = `source.${this.pkg}.${src.name}.${t.name}`;
+          this.sourceIds.set(`${src.name}.${t.name}`, id);
+          const node: Node = {
+            unique_id: id,
+            resource_type: 'source',
+            name: t.name,
+            source_name: src.name,
+            package_name: this.pkg,
+            original_file_path: s.yaml.file,
+            path: s.yaml.file,
+            fqn: [this.pkg, src.name, t.name],
+            config: { materialized: 'view', tags: [], enabled: true },
+            description: t.description,
+            columns: columnsOf(t.columns),
+            raw_code: '',
+            depends_on: { nodes: [], macros: [] },
+            relation: { schema: src.schema ?? src.name, identifier: t.identifier ?? t.name },
+          };
+          this.pending.set(id, { node });
+        });
       });
     }
   }
 
-  const testRefs = new Map<string, { refs: string[]; sources: string[]; location: SourceLocation }>();
-
-  // Sources.
-  const sourceIds = new Map<string, string>(); // 'raw.events' -> unique_id
-  for (const s of project.schemas) {
-    s.content.sources.forEach((src, si) => {
-      src.tables.forEach((t, ti) => {
-        const id = `source.${pkg}.${src.name}.${t.name}`;
-        sourceIds.set(`${src.name}.${t.name}`, id);
-        nodes.set(id, {
-          unique_id: id,
-          resource_type: 'source',
-          name: t.name,
-          source_name: src.name,
-          package_name: pkg,
-          original_file_path: s.yaml.file,
-          path: s.yaml.file,
-          fqn: [pkg, src.name, t.name],
-          config: { materialized: 'view', tags: [], enabled: true },
-          description: t.description,
-          columns: columnsOf(t.columns),
-          raw_code: '',
-          depends_on: { nodes: [], macros: [] },
-          relation: { schema: src.schema ?? src.name, identifier: t.identifier ?? t.name },
+  /** Generic tests declared in YAML, on models' and sources' columns and on the models themselves. */
+  private yamlTests(): Pending[] {
+    const out: Pending[] = [];
+    for (const s of this.project.schemas) {
+      s.content.sources.forEach((src, si) => {
+        src.tables.forEach((t, ti) => {
+          const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate(['sources', si, 'tables', ti, ...sub]);
+          out.push(...this.testsOf({ kind: 'source', source: src.name, table: t.name }, `source.${this.pkg}.${src.name}.${t.name}`, t.columns, t.tests ?? t.data_tests ?? [], locate));
         });
-        addYamlTests(s.yaml.locate(['sources', si, 'tables', ti]), { kind: 'source', source: src.name, table: t.name }, id, t.columns,
-          t.tests ?? t.data_tests ?? [], (sub) => s.yaml.locate(['sources', si, 'tables', ti, ...sub]));
       });
-    });
+      s.content.models.forEach((m, mi) => {
+        const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate(['models', mi, ...sub]);
+        out.push(...this.testsOf({ kind: 'ref', name: m.name }, `model.${this.pkg}.${m.name}`, m.columns, m.tests ?? m.data_tests ?? [], locate));
+      });
+    }
+    return out;
   }
 
-  // Generic tests declared in YAML.
-  function addYamlTests(
-    _loc: SourceLocation,
+  private testsOf(
     model: { kind: 'ref'; name: string } | { kind: 'source'; source: string; table: string },
     attached: string,
     columns: ColumnYaml[],
     modelTests: TestEntry[],
     locate: (sub: (string | number)[]) => SourceLocation,
-  ): void {
+  ): Pending[] {
     const entries: { entry: TestEntry; column?: string; at: (string | number)[] }[] = [];
     columns.forEach((c, ci) => {
       const key = model.kind === 'ref' ? model.name : `${model.source}.${model.table}`;
-      origins.columns.set(`${key}.${c.name}`, locate(['columns', ci, 'name']));
-      const list = c.tests ?? c.data_tests ?? [];
+      this.origins.columns.set(`${key}.${c.name}`, locate(['columns', ci, 'name']));
       const field = c.tests ? 'tests' : 'data_tests';
-      list.forEach((entry, ti) => entries.push({ entry, column: c.name, at: ['columns', ci, field, ti] }));
+      (c.tests ?? c.data_tests ?? []).forEach((entry, ti) => entries.push({ entry, column: c.name, at: ['columns', ci, field, ti] }));
     });
     modelTests.forEach((entry, ti) => entries.push({ entry, at: ['tests', ti] }));
+    const out: Pending[] = [];
     for (const { entry, column, at } of entries) {
       const location = locate(at);
       const [test, args] = typeof entry === 'string' ? [entry, {}] : Object.entries(entry)[0]!;
-      const kwargs: Record<string, unknown> = { ...(args ?? {}) };
-      const testConfig: Record<string, unknown> = { ...(isRecord(kwargs.config) ? kwargs.config : {}) };
-      delete kwargs.config;
-      for (const k of ['severity', 'where', 'tags', 'enabled'] as const) {
-        if (k in kwargs && k !== 'where') {
-          testConfig[k] = kwargs[k];
-          delete kwargs[k];
-        }
+      const { kwargs, config } = splitTestArgs(args ?? {});
+      // `where` shapes the SQL, so it is read here; every other key is checked with the test's config.
+      const where = typeof config.where === 'string' ? config.where : undefined;
+      const g = this.attempt(() =>
+        genericTestSql({ test, model, column: column ?? (kwargs.column_name as string | undefined), kwargs, location, quote: (id) => this.dialect.quote(id), ...(where ? { where } : {}) }),
+      );
+      if (!g) continue;
+      const id = `test.${this.pkg}.${g.name}`;
+      if (this.pending.has(id)) {
+        this.errors.push(new SparkifyError(`test '${g.name}' is declared twice`, { location, hint: 'Remove the duplicate test entry.' }));
+        continue;
       }
-      if (typeof kwargs.where === 'string') testConfig.where = kwargs.where;
-      const g = genericTestSql({ test, model, column: column ?? (kwargs.column_name as string | undefined), kwargs, location });
-      const id = `test.${pkg}.${g.name}`;
-      if (nodes.has(id)) {
-        throw new SparkifyError(`test '${g.name}' is declared twice`, { location, hint: 'Remove the duplicate test entry.' });
-      }
-      const parentNode = nodes.get(attached);
-      const config = mergeConfig({ materialized: 'test', severity: 'error' }, [
-        { values: folderConfig(project.config.tests, pkg, ''), location: project.projectYaml.locate(['tests']) },
-        { values: testConfig, location },
-      ]);
-      config.tags = [...new Set([...(parentNode?.config.tags ?? []), ...config.tags])];
-      origins.tests.set(id, location);
-      nodes.set(id, {
+      this.origins.tests.set(id, location);
+      const parent = this.pending.get(attached)?.node;
+      const node: Node = {
         unique_id: id,
         resource_type: 'test',
         name: g.name,
-        package_name: pkg,
+        package_name: this.pkg,
         original_file_path: location.file,
         path: location.file,
-        fqn: [pkg, ...(parentNode?.fqn.slice(1, -1) ?? []), g.name],
-        config,
+        fqn: [this.pkg, ...(parent?.fqn.slice(1, -1) ?? []), g.name],
+        config: { materialized: 'test', tags: [], enabled: true },
         description: '',
         columns: {},
         raw_code: g.sql,
         depends_on: { nodes: [], macros: [] },
         attached_node: attached,
-        test_metadata: { name: test, column_name: column, kwargs },
-      });
-      testRefs.set(id, { refs: [...(model.kind === 'ref' ? [model.name] : []), ...g.refs], sources: model.kind === 'source' ? [`${model.source}.${model.table}`] : [], location });
+        test_metadata: { name: test, ...(column ? { column_name: column } : {}), kwargs },
+      };
+      const p: Pending = {
+        node,
+        testConfig: config,
+        refs: { names: [...(model.kind === 'ref' ? [model.name] : []), ...g.refs], sources: model.kind === 'source' ? [`${model.source}.${model.table}`] : [], location },
+      };
+      this.pending.set(id, p);
+      out.push(p);
     }
-  }
-  for (const s of project.schemas) {
-    s.content.models.forEach((m, mi) => {
-      addYamlTests(s.yaml.locate(['models', mi]), { kind: 'ref', name: m.name }, `model.${pkg}.${m.name}`, m.columns,
-        m.tests ?? m.data_tests ?? [], (sub) => s.yaml.locate(['models', mi, ...sub]));
-    });
+    return out;
   }
 
-  // Singular tests: tests/*.sql returning failing rows.
-  for (const f of project.singularTests) {
+  /** Singular tests: tests/*.sql returning failing rows. */
+  private singular(f: ProjectFile): Pending | undefined {
     const name = path.basename(f.file, '.sql');
-    const r = engine.render(f.file, f.text);
-    rendered.set(`test:${name}`, r);
-    const config = mergeConfig({ materialized: 'test', severity: 'error' }, [
-      { values: folderConfig(project.config.tests, pkg, f.relPath), location: project.projectYaml.locate(['tests']) },
-      { values: r.config, location: r.configLocation ?? { file: f.file, line: 1, column: 0 } },
-    ]);
-    const id = `test.${pkg}.${name}`;
-    nodes.set(id, {
-      unique_id: id,
+    const plain = this.attempt(() => this.engine.render(f.file, f.text));
+    const node: Node = {
+      unique_id: `test.${this.pkg}.${name}`,
       resource_type: 'test',
       name,
-      package_name: pkg,
+      package_name: this.pkg,
       original_file_path: f.file,
       path: f.relPath,
-      fqn: [pkg, ...f.relPath.split('/').slice(0, -1), name],
-      config,
+      fqn: [this.pkg, ...f.relPath.split('/').slice(0, -1), name],
+      config: { materialized: 'test', tags: [], enabled: true },
       description: '',
       columns: {},
       raw_code: f.text,
       depends_on: { nodes: [], macros: [] },
-    });
+    };
+    const p: Pending = { node, ...(plain ? { plain } : {}) };
+    this.pending.set(node.unique_id, p);
+    return p;
   }
 
-  // Resolve references into edges, and placeholders into relation names.
-  const resolveRef = (name: string, location: SourceLocation): Node => {
-    const target = byName.get(name);
-    if (!target) {
-      throw new SparkifyError(`ref '${name}' does not match any model or seed`, {
-        location,
-        hint: didYouMean(name, byName.keys()) || `Create models/.../${name}.sql, or fix the name.`,
-      });
-    }
-    return target;
-  };
-  const resolveSource = (key: string, location: SourceLocation): Node => {
-    const id = sourceIds.get(key);
-    if (!id) {
-      throw new SparkifyError(`source '${key}' is not declared`, {
-        location,
-        hint: didYouMean(key, sourceIds.keys()) || 'Declare it under sources: in a schema YAML file beside the models.',
-      });
-    }
-    return nodes.get(id)!;
-  };
-  const relationName = (n: Node): string => qualify(n.relation!.schema, n.relation!.identifier);
+  private relationName(n: Node): string {
+    return this.dialect.relation(n.relation!);
+  }
 
-  for (const node of nodes.values()) {
-    let r: Rendered | undefined;
+  /** References become edges; placeholders become relation names; the checksum covers everything the node runs. */
+  private resolve(p: Pending): void {
+    const { node } = p;
     const deps = new Set<string>();
-    if (node.resource_type === 'model') r = rendered.get(node.name);
-    else if (node.resource_type === 'test' && !node.test_metadata) r = rendered.get(`test:${node.name}`);
-    if (r) {
-      for (const ref of r.refs) deps.add(resolveRef(ref.name, ref.location).unique_id);
-      for (const s of r.sources) deps.add(resolveSource(`${s.source}.${s.table}`, s.location).unique_id);
-      node.compiled_code = resolvePlaceholders(r.sql, (kind, arg) =>
-        kind === 'this' ? relationName(node) : kind === 'ref' ? relationName(byName.get(arg)!) : relationName(nodes.get(sourceIds.get(arg)!)!),
-      );
-    } else if (node.test_metadata) {
-      const t = testRefs.get(node.unique_id)!;
-      for (const ref of t.refs) deps.add(resolveRef(ref, t.location).unique_id);
-      for (const s of t.sources) deps.add(resolveSource(s, t.location).unique_id);
-      node.compiled_code = resolvePlaceholders(node.raw_code, (kind, arg) =>
-        kind === 'ref' ? relationName(byName.get(arg)!) : relationName(nodes.get(sourceIds.get(arg)!)!),
-      );
+    const refTo = (name: string, location: SourceLocation): Node | undefined => {
+      const target = this.byName.get(name);
+      if (!target) {
+        this.errors.push(new SparkifyError(`ref '${name}' does not match any model or seed`, {
+          location,
+          hint: didYouMean(name, this.byName.keys()) || `Create models/.../${name}.sql, or fix the name.`,
+        }));
+        return undefined;
+      }
+      deps.add(target.unique_id);
+      return target;
+    };
+    const sourceTo = (key: string, location: SourceLocation): Node | undefined => {
+      const id = this.sourceIds.get(key);
+      if (!id) {
+        this.errors.push(new SparkifyError(`source '${key}' is not declared`, {
+          location,
+          hint: didYouMean(key, this.sourceIds.keys()) || 'Declare it under sources: in a schema YAML file beside the models.',
+        }));
+        return undefined;
+      }
+      deps.add(id);
+      return this.pending.get(id)!.node;
+    };
+    const sql = (text: string): string =>
+      resolvePlaceholders(text, (kind, arg) => {
+        const target = kind === 'this' ? node : kind === 'ref' ? this.byName.get(arg) : this.pending.get(this.sourceIds.get(arg) ?? '')?.node;
+        return target?.relation ? this.relationName(target) : `<unresolved ${kind} ${arg}>`;
+      });
+    if (p.plain) {
+      for (const r of [...p.plain.refs, ...(p.incremental?.refs ?? [])]) refTo(r.name, r.location);
+      for (const s of [...p.plain.sources, ...(p.incremental?.sources ?? [])]) sourceTo(`${s.source}.${s.table}`, s.location);
+      node.compiled_code = sql(p.plain.sql);
+      if (p.incremental) node.compiled_incremental_code = sql(p.incremental.sql);
+    } else if (p.refs) {
+      for (const r of p.refs.names) refTo(r, p.refs.location);
+      for (const s of p.refs.sources) sourceTo(s, p.refs.location);
+      node.compiled_code = sql(node.raw_code);
     } else if (node.resource_type === 'seed') {
       node.compiled_code = '';
     }
+    if (node.resource_type === 'test' && node.config.limit !== undefined && node.compiled_code !== undefined) {
+      // dbt's `limit`: at most that many failing rows are counted (and shown).
+      node.compiled_code = `select * from (\n${node.compiled_code}\n) as sparkify_limited limit ${node.config.limit}`;
+    }
     node.depends_on.nodes = [...deps].sort();
-    node.checksum = createHash('sha256').update(node.compiled_code ?? node.raw_code).update('\0').update(JSON.stringify(node.config)).digest('hex').slice(0, 20);
+    node.checksum = checksum(node);
   }
 
-  // Disabled nodes vanish, and so do tests of disabled nodes.
-  for (const [id, n] of nodes) if (!n.config.enabled) nodes.delete(id);
-  for (const [id, n] of nodes) if (n.depends_on.nodes.some((d) => !nodes.has(d))) {
-    if (n.resource_type === 'test') nodes.delete(id);
-    else {
-      const missing = n.depends_on.nodes.find((d) => !nodes.has(d))!;
-      throw new SparkifyError(`${n.name} depends on ${missing}, which is disabled`, {
-        location: { file: n.original_file_path, line: 1, column: 0 },
-        hint: 'Enable it again, or remove the reference.',
-      });
+  private manifest(): Manifest {
+    const nodes = new Map<string, Node>();
+    for (const [id, p] of this.pending) nodes.set(id, p.node);
+    // Disabled nodes vanish, and so do tests of disabled nodes.
+    for (const [id, n] of nodes) if (!n.config.enabled) nodes.delete(id);
+    for (const [id, n] of nodes) {
+      const missing = n.depends_on.nodes.find((d) => !nodes.has(d));
+      if (!missing) continue;
+      if (n.resource_type === 'test') nodes.delete(id);
+      else {
+        this.errors.push(new SparkifyError(`${n.name} depends on ${missing}, which is disabled`, {
+          location: { file: n.original_file_path, line: 1, column: 0 },
+          hint: 'Enable it again, or remove the reference.',
+        }));
+      }
+    }
+    const parent_map = new Map<string, string[]>();
+    const child_map = new Map<string, string[]>();
+    for (const id of nodes.keys()) {
+      parent_map.set(id, []);
+      child_map.set(id, []);
+    }
+    for (const n of nodes.values()) {
+      for (const d of n.depends_on.nodes) {
+        if (!nodes.has(d)) continue;
+        parent_map.get(n.unique_id)!.push(d);
+        child_map.get(d)!.push(n.unique_id);
+      }
+    }
+    return { project_name: this.pkg, nodes, parent_map, child_map };
+  }
+}
+
+/** What a node runs: its text as written, every rendering, and its typed config. `state:modified` compares it. */
+function checksum(n: Node): string {
+  const h = createHash('sha256');
+  for (const part of [n.raw_code, n.compiled_code ?? '', n.compiled_incremental_code ?? '', JSON.stringify(n.config)]) h.update(part).update('\0');
+  return h.digest('hex').slice(0, 20);
+}
+
+/** A generic test's YAML arguments: the test's own (values, to, field, ...) and its config (dbt allows both places). */
+function splitTestArgs(args: Record<string, unknown>): { kwargs: Record<string, unknown>; config: Record<string, unknown> } {
+  const kwargs: Record<string, unknown> = { ...args };
+  const config: Record<string, unknown> = { ...(isRecord(kwargs.config) ? kwargs.config : {}) };
+  delete kwargs.config;
+  for (const k of ['severity', 'where', 'tags', 'enabled', 'limit', 'store_failures', 'meta', 'warn_if', 'error_if', 'fail_calc', 'store_failures_as']) {
+    if (k in kwargs) {
+      config[k] = kwargs[k];
+      delete kwargs[k];
     }
   }
-
-  const parent_map = new Map<string, string[]>();
-  const child_map = new Map<string, string[]>();
-  for (const id of nodes.keys()) {
-    parent_map.set(id, []);
-    child_map.set(id, []);
-  }
-  for (const n of nodes.values()) {
-    for (const d of n.depends_on.nodes) {
-      parent_map.get(n.unique_id)!.push(d);
-      child_map.get(d)!.push(n.unique_id);
-    }
-  }
-  const manifest: Manifest = { project_name: pkg, nodes, parent_map, child_map };
-  const order = topoOrder(manifest);
-  return { manifest, order, rendered, origins };
+  return { kwargs, config };
 }
-
-/** schema.identifier, quoted only where Postgres needs it. */
-export function qualify(schema: string, identifier: string): string {
-  return `${quoteIfNeeded(schema)}.${quoteIfNeeded(identifier)}`;
-}
-
-export function quoteIfNeeded(ident: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(ident) && !RESERVED.has(ident) ? ident : `"${ident.replace(/"/g, '""')}"`;
-}
-
-const RESERVED = new Set(['all', 'and', 'any', 'as', 'asc', 'case', 'check', 'column', 'constraint', 'create', 'default', 'desc', 'distinct', 'do', 'else', 'end', 'false', 'for', 'foreign', 'from', 'grant', 'group', 'having', 'in', 'into', 'is', 'join', 'limit', 'not', 'null', 'on', 'only', 'or', 'order', 'primary', 'references', 'select', 'table', 'then', 'to', 'true', 'union', 'unique', 'user', 'using', 'when', 'where', 'with']);
 
 function columnsOf(cols: ColumnYaml[]): Record<string, ColumnInfo> {
   const out: Record<string, ColumnInfo> = {};
@@ -346,11 +500,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 export type { NodeConfig };
 
-/** Resolve ref/source/this placeholders in SQL rendered later (an incremental model's second render). */
-export function resolveSql(manifest: Manifest, node: Node, sql: string): string {
-  const rel = (n: Node | undefined, what: string): string => {
+/** Resolve ref/source/this placeholders in SQL rendered outside compile (`show --inline`). */
+export function resolveSql(manifest: Manifest, node: Pick<Node, 'name' | 'original_file_path' | 'relation'>, sql: string, dialect: Dialect): string {
+  const rel = (n: Pick<Node, 'relation'> | undefined, what: string): string => {
     if (!n?.relation) throw new SparkifyError(`${node.name}: cannot resolve ${what}`, { location: { file: node.original_file_path, line: 1, column: 0 } });
-    return qualify(n.relation.schema, n.relation.identifier);
+    return dialect.relation(n.relation);
   };
   const all = [...manifest.nodes.values()];
   return resolvePlaceholders(sql, (kind, arg) => {

@@ -216,7 +216,7 @@ const METHODS = {
     }
     const caseInsensitive = args.length === 1 && args[0] === 'severity';
     return (n) => {
-      const { found, value: v } = configValue(n.config, args);
+      const { found, value: v } = configValue(n.config as unknown as Record<string, unknown>, args);
       if (!found) return false;
       return Array.isArray(v) ? v.some((x) => scalarEquals(x, value, caseInsensitive)) : scalarEquals(v, value, caseInsensitive);
     };

@@ -4,7 +4,7 @@ import type { SourceLocation } from '../core/location.js';
 
 export type ResourceType = 'model' | 'test' | 'seed' | 'source';
 
-export type Materialization = 'view' | 'table' | 'incremental' | 'ephemeral' | 'copy' | 'seed' | 'test';
+export type Materialization = 'view' | 'table' | 'incremental' | 'copy' | 'seed' | 'test';
 
 export interface ColumnInfo {
   name: string;
@@ -12,21 +12,45 @@ export interface ColumnInfo {
   data_type?: string;
 }
 
+/** A node's config as compile typed and checked it (see project/config-keys.ts): nothing below reads raw values. */
 export interface NodeConfig {
   materialized: Materialization;
   tags: string[];
   enabled: boolean;
+  meta?: Record<string, unknown>;
+  description?: string;
   schema?: string;
-  /** Redshift distribution: 'even' | 'all' | 'auto' | a column name (DISTKEY). Ignored on Postgres. */
+  alias?: string;
+  /** Redshift distribution: 'even' | 'all' | 'auto' | a column name (DISTKEY). Accepted and unused on Postgres. */
   dist?: string;
-  /** Redshift sort key column(s). Ignored on Postgres. */
-  sort?: string | string[];
+  /** Redshift sort key column(s). Accepted and unused on Postgres. */
+  sort?: string[];
   sort_type?: 'compound' | 'interleaved';
-  unique_key?: string | string[];
-  /** Test severity. */
+  unique_key?: string[];
+  incremental_strategy?: 'delete+insert' | 'append';
+  /** dbt's full_refresh: true always rebuilds, false never does (whatever --full-refresh says). */
+  full_refresh?: boolean;
+  // copy: where the files are, and Redshift COPY's options.
+  from?: string;
+  manifest?: string;
+  format?: string;
+  timeformat?: 'auto' | 'epochmillisecs' | 'epochsecs';
+  blanksasnull?: boolean;
+  emptyasnull?: boolean;
+  truncatecolumns?: boolean;
+  acceptinvchars?: boolean | string;
+  maxerror?: number;
+  gzip?: boolean;
+  ignoreheader?: number;
+  region?: string;
+  // seed
+  column_types?: Record<string, string>;
+  delimiter?: string;
+  // test
   severity?: 'error' | 'warn';
-  /** Any other key a materialization understands (copy options, ...). Validated by that materialization. */
-  [key: string]: unknown;
+  where?: string;
+  limit?: number;
+  store_failures?: boolean;
 }
 
 export interface TestMetadata {
@@ -56,6 +80,8 @@ export interface Node {
   raw_code: string;
   /** Rendered SQL, filled by compile. */
   compiled_code?: string;
+  /** For models that can run incrementally: the SQL rendered with is_incremental() true, resolved like compiled_code. */
+  compiled_incremental_code?: string;
   /** Hash of what the node builds (compiled SQL and config): `state:modified` compares it. */
   checksum?: string;
   /** unique_ids this node depends on (from ref/source, and a test's model). */

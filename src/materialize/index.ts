@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { errorMessage, SparkifyError } from '../core/errors.js';
-import { toBool } from '../project/config.js';
 import { loadJson, type LoadResult } from '../load/copy.js';
 import { escapeCopy, type ColumnType } from '../load/convert.js';
 import { fileSourceFor, type FileRef, type FileSource } from '../load/files.js';
@@ -16,6 +15,9 @@ import type { SourceLocation } from '../core/location.js';
 export type { MaterializeContext, MaterializeResult } from './types.js';
 
 type Materializer = (ctx: MaterializeContext) => Promise<MaterializeResult>;
+
+/** Compile typed every flag (NodeConfig): unset means off. */
+const toBool = (v: boolean | undefined): boolean => v === true;
 
 const materializers: Record<string, Materializer> = { view, table, incremental, copy, seed };
 

@@ -1,114 +1,261 @@
 import { SparkifyError, didYouMean } from '../core/errors.js';
-import type { Materialization, NodeConfig } from '../graph/types.js';
 import type { SourceLocation } from '../core/location.js';
+import type { NodeConfig } from '../graph/types.js';
+import { CONFIG_KEYS, MISPLACED, NOT_YET, canonicalKey, isConfigName, type KeySpec, type ResourceKind, type ValueSpec } from './config-keys.js';
 
-/** Config keys each materialization understands, beyond the common ones. */
-const materializationKeys: Record<Materialization, readonly string[]> = {
-  view: [],
-  table: [],
-  incremental: ['unique_key', 'incremental_strategy'],
-  ephemeral: [],
-  copy: [
-    'from', 'format', 'timeformat', 'blanksasnull', 'emptyasnull', 'truncatecolumns',
-    'acceptinvchars', 'maxerror', 'gzip', 'ignoreheader', 'manifest', 'region',
-  ],
-  seed: ['column_types', 'delimiter'],
-  test: ['severity', 'where', 'limit', 'store_failures'],
-};
-
-const commonKeys = [
-  'materialized', 'tags', 'enabled', 'schema', 'alias', 'dist', 'sort', 'sort_type', 'unique_key', 'full_refresh',
-  'description', 'severity',
-];
-
-/** Keys people put in model config that belong elsewhere, and where. */
-const MISPLACED: Record<string, string> = {
-  // Model config is written to target/manifest.json: a role ARN must not be.
-  iam_role: 'set iam_role in the redshift target of project.yml (e.g. from an environment variable); model config is written to target/manifest.json',
-};
-
-const materializations = Object.keys(materializationKeys) as Materialization[];
-
-/** One layer of config and where it was written, for errors. */
+/** One layer of config (project.yml, a schema YAML, the file's own {{config}}) and where each key was written. */
 export interface ConfigLayer {
   values: Record<string, unknown>;
-  location: SourceLocation;
+  /** Where the key `raw` (as written, with any '+') stands. */
+  locate: (raw: string) => SourceLocation;
 }
 
+export interface ResolvedConfig {
+  config: NodeConfig;
+  errors: SparkifyError[];
+}
+
+const DEFAULTS: Record<ResourceKind, () => NodeConfig> = {
+  model: () => ({ materialized: 'view', tags: [], enabled: true }),
+  seed: () => ({ materialized: 'seed', tags: [], enabled: true }),
+  test: () => ({ materialized: 'test', tags: [], enabled: true, severity: 'error' }),
+};
+
 /**
- * Merge config layers (folder config from project.yml, the schema YAML, the model's own {{config}}), later
- * layers winning; tags accumulate, as in dbt. Every key is checked against what the materialization accepts.
+ * Merge config layers, later ones winning as in dbt (tags accumulate, dicts merge key by key), checking every
+ * key and value: a key that is not config for this node, a value of the wrong type, a value or combination
+ * the engine does not build, is an error at the line that wrote it. All problems are returned, not only the first.
  */
-export function mergeConfig(defaults: Partial<NodeConfig>, layers: ConfigLayer[]): NodeConfig {
-  const config: NodeConfig = { materialized: 'view', tags: [], enabled: true, ...defaults };
+export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): ResolvedConfig {
+  const config = DEFAULTS[kind]();
+  const errors: SparkifyError[] = [];
+  const setAt = new Map<string, SourceLocation>();
+  const bag = config as unknown as Record<string, unknown>;
   for (const layer of layers) {
-    for (const [rawKey, value] of Object.entries(layer.values)) {
-      const key = rawKey.replace(/^\+/, '');
-      if (key === 'tags') config.tags = [...new Set([...config.tags, ...toList(value)])];
-      else if (key === 'enabled') config.enabled = toBool(value);
-      else config[key] = value;
+    for (const [raw, value] of Object.entries(layer.values)) {
+      const key = canonicalKey(raw);
+      const location = layer.locate(raw);
+      const spec = CONFIG_KEYS[key];
+      if (!spec || !spec.applies.kinds.includes(kind)) {
+        errors.push(unknownKey(key, kind, location));
+        continue;
+      }
+      const checked = checkValue(key, spec.value, value, location);
+      if (checked instanceof SparkifyError) {
+        errors.push(checked);
+        continue;
+      }
+      if (checked === undefined) continue; // `key: null` in YAML: as if unset
+      bag[key] = combine(spec, bag[key], checked);
+      setAt.set(key, location);
     }
   }
-  const where = (key: string): SourceLocation =>
-    [...layers].reverse().find((l) => key in l.values || `+${key}` in l.values)?.location ?? layers[0]!.location;
-
-  if (!materializations.includes(config.materialized)) {
-    throw new SparkifyError(`unknown materialization '${String(config.materialized)}'`, {
-      location: where('materialized'),
-      hint: `Use one of: ${materializations.filter((m) => m !== 'test').join(', ')}. ${didYouMean(String(config.materialized), materializations)}`,
-    });
-  }
-  const allowed = new Set([...commonKeys, ...materializationKeys[config.materialized]]);
-  for (const layer of layers) {
-    for (const rawKey of Object.keys(layer.values)) {
-      const key = rawKey.replace(/^\+/, '');
-      if (!allowed.has(key)) {
-        const misplaced = MISPLACED[key];
-        if (misplaced) throw new SparkifyError(`'${key}' is not model config: ${misplaced}`, { location: layer.location });
-        throw new SparkifyError(`unknown config key '${key}' for a ${config.materialized} node`, {
-          location: layer.location,
-          hint: `Accepted keys: ${[...allowed].sort().join(', ')}. ${didYouMean(key, allowed)}`,
-        });
+  // Keys that mean something only for some materializations.
+  if (kind === 'model') {
+    for (const [key, location] of setAt) {
+      const only = CONFIG_KEYS[key]!.applies.materializations;
+      if (only && !(only as readonly string[]).includes(config.materialized)) {
+        const m = setAt.get('materialized');
+        errors.push(
+          new SparkifyError(`'${key}' applies to ${only.join(' and ')} models; this one is ${config.materialized === 'view' && !m ? 'a view (the default)' : `${article(config.materialized)} ${config.materialized}`}`, {
+            location,
+            hint: m ? `materialized is set at ${m.file}:${m.line}. Remove '${key}', or change the materialization.` : `Remove '${key}', or set materialized="${only[0]}".`,
+          }),
+        );
       }
     }
   }
-  if (config.sort !== undefined) config.sort = toList(config.sort);
-  if (config.severity !== undefined && config.severity !== 'error' && config.severity !== 'warn') {
-    throw new SparkifyError(`severity must be 'error' or 'warn', not '${String(config.severity)}'`, { location: where('severity') });
+  errors.push(...combinations(config, setAt));
+  return { config, errors };
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+function combine(spec: KeySpec, old: unknown, value: unknown): unknown {
+  if (spec.combine === 'union') return [...new Set([...((old as string[] | undefined) ?? []), ...(value as string[])])];
+  if (spec.combine === 'merge') return { ...((old as Record<string, unknown> | undefined) ?? {}), ...(value as Record<string, unknown>) };
+  return value;
+}
+
+/** Rules between keys, checked once every layer is merged. */
+function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): SparkifyError[] {
+  const out: SparkifyError[] = [];
+  const at = (k: string): SourceLocation | undefined => setAt.get(k);
+  if (c.materialized === 'copy') {
+    if (c.from === undefined && c.manifest === undefined) {
+      out.push(new SparkifyError("a copy model needs 'from' (a prefix of the files to load) or 'manifest'", {
+        ...(at('materialized') ? { location: at('materialized')! } : {}),
+        hint: 'Add {{config materialized="copy" from="log_data"}} (a prefix) or manifest="manifests/x.manifest"; paths are relative to the data_path var.',
+      }));
+    }
+    if (c.from !== undefined && c.manifest !== undefined) {
+      out.push(new SparkifyError("a copy model sets both 'from' and 'manifest'", {
+        location: at('manifest')!,
+        hint: 'A load reads every file under a prefix (from) or exactly the files a manifest lists (manifest): keep one.',
+      }));
+    }
   }
-  return config;
-}
-
-/** 'a,b' or 'a b' or ['a','b'] -> ['a','b'] */
-export function toList(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String);
-  if (v === undefined || v === null || v === '') return [];
-  return String(v).split(/[\s,]+/).filter(Boolean);
-}
-
-export function toBool(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  return !['false', '0', 'no', 'off', ''].includes(String(v).toLowerCase());
-}
-
-/**
- * Folder-level config from project.yml `models:` for a file at `relPath` (relative to the model folder):
- * `+key` entries apply to everything below that folder; other keys are sub-folders. The project's own name
- * may be the first level, as dbt writes it.
- */
-export function folderConfig(tree: Record<string, unknown>, projectName: string, relPath: string): Record<string, unknown> {
-  const root = isRecord(tree[projectName]) ? tree[projectName] : tree;
-  const out: Record<string, unknown> = {};
-  const folders = relPath.split('/').slice(0, -1);
-  let level: Record<string, unknown> | undefined = root;
-  for (let i = 0; level; i++) {
-    for (const [k, v] of Object.entries(level)) if (k.startsWith('+')) out[k.slice(1)] = k === '+tags' ? [...toList(out.tags), ...toList(v)] : v;
-    const next: unknown = i < folders.length ? level[folders[i]!] : undefined;
-    level = isRecord(next) ? next : undefined;
+  if (c.materialized === 'incremental' && c.incremental_strategy === 'delete+insert' && !c.unique_key?.length) {
+    out.push(new SparkifyError("incremental_strategy 'delete+insert' needs unique_key (the rows to replace)", {
+      location: at('incremental_strategy')!,
+      hint: 'Add unique_key="id" (or unique_key=(list "a" "b")), or use incremental_strategy="append".',
+    }));
+  }
+  if (c.store_failures === true) {
+    out.push(new SparkifyError('store_failures is not supported yet: failing rows are not stored in the warehouse', {
+      location: at('store_failures')!,
+      hint: 'Remove it (or set it to false); the failing rows are the compiled test query in target/compiled/.',
+    }));
   }
   return out;
 }
 
+function unknownKey(key: string, kind: ResourceKind, location: SourceLocation): SparkifyError {
+  const misplaced = MISPLACED[key];
+  if (misplaced) return new SparkifyError(`'${key}' is not ${kind} config: ${misplaced}`, { location });
+  const later = NOT_YET[key];
+  if (later) return new SparkifyError(`'${key}' is dbt config that sparkify does not support yet: ${later}`, { location, hint: `Remove '${key}'.` });
+  const valid = Object.keys(CONFIG_KEYS).filter((k) => CONFIG_KEYS[k]!.applies.kinds.includes(kind));
+  const elsewhere = CONFIG_KEYS[key] ? ` ('${key}' is config for ${CONFIG_KEYS[key]!.applies.kinds.join(' and ')}s only)` : '';
+  return new SparkifyError(`unknown config key '${key}' for a ${kind}${elsewhere}`, {
+    location,
+    hint: `${didYouMean(key, valid) || `Accepted keys: ${valid.sort().join(', ')}.`}`,
+  });
+}
+
+/** The value as the engine stores it, or an error saying what is expected. */
+function checkValue(key: string, spec: ValueSpec, value: unknown, location: SourceLocation): unknown {
+  if (value === null || value === undefined) return undefined;
+  const bad = (expected: string, hint?: string): SparkifyError =>
+    new SparkifyError(`config '${key}' must be ${expected}, not ${describe(value)}`, { location, ...(hint ? { hint } : {}) });
+  switch (spec.kind) {
+    case 'string':
+      return typeof value === 'string' ? value : bad('a string');
+    case 'bool':
+      return typeof value === 'boolean' ? value : bad('true or false', typeof value === 'string' ? `Write ${key}=${/^(false|no|0|off)$/i.test(value) ? 'false' : 'true'} without quotes.` : undefined);
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value) && value >= spec.min ? value : bad(`a whole number ≥ ${spec.min}`);
+    case 'enum': {
+      if (typeof value !== 'string') return bad(`one of ${spec.values.map((v) => `'${v}'`).join(', ')}`);
+      const v = value.toLowerCase();
+      if (spec.values.includes(v)) return v;
+      const later = spec.later?.[v];
+      if (later) return new SparkifyError(`${key} '${value}' is not supported yet: ${later}`, { location });
+      return new SparkifyError(`unknown ${key} '${value}'`, {
+        location,
+        hint: `Use one of: ${spec.values.join(', ')}. ${didYouMean(v, [...spec.values, ...Object.keys(spec.later ?? {})])}`,
+      });
+    }
+    case 'list':
+      if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean);
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return [...value];
+      return bad('a name or a list of names', 'In a model: unique_key="id" or unique_key=(list "id" "ts"); in YAML: [id, ts].');
+    case 'dict':
+      if (isRecord(value) && Object.values(value).every((v) => typeof v === 'string')) return { ...value };
+      return bad('a mapping of names to strings', 'For example column_types: {id: integer, signup: date}');
+    case 'record':
+      return isRecord(value) ? value : bad('a mapping');
+    case 'bool-or-char':
+      if (typeof value === 'boolean') return value;
+      return typeof value === 'string' && value.length === 1 ? value : bad('true, false or a single character');
+    case 'char':
+      return typeof value === 'string' && value.length === 1 ? value : bad('a single character');
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return 'a list';
+  if (isRecord(v)) return 'a mapping';
+  return String(v);
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A resource as project.yml's `models:`/`seeds:`/`tests:` trees address it: its fqn after the project name. */
+export interface TreeResource {
+  id: string;
+  /** Folders, then the resource's own name. */
+  path: string[];
+}
+
+/**
+ * dbt's resource-path config: under `models:` (and `seeds:`, `tests:`), the project's name, then folders, then
+ * optionally a resource's own name; `+key: value` (or a bare known config key) applies to everything below.
+ * Returns each resource's layers, general to specific, and an error for every key that names neither a
+ * config key, a folder, nor a resource, with the nearest names.
+ */
+export function treeLayers(
+  tree: Record<string, unknown>,
+  section: 'models' | 'seeds' | 'tests',
+  projectName: string,
+  resources: TreeResource[],
+  locate: (path: (string | number)[]) => SourceLocation,
+): { layers: Map<string, ConfigLayer[]>; errors: SparkifyError[] } {
+  const layers = new Map<string, ConfigLayer[]>(resources.map((r) => [r.id, []]));
+  const errors: SparkifyError[] = [];
+
+  const walk = (level: Record<string, unknown>, yamlPath: string[], depth: number, under: TreeResource[]): void => {
+    const values: Record<string, unknown> = {};
+    const children = new Map<string, TreeResource[]>();
+    for (const r of under) {
+      const seg = r.path[depth];
+      if (seg !== undefined) children.set(seg, [...(children.get(seg) ?? []), r]);
+    }
+    // This level's own config first: layers go general to specific.
+    for (const [key, value] of Object.entries(level)) if (key.startsWith('+') || isConfigName(key)) values[key] = value;
+    if (Object.keys(values).length) {
+      const at = yamlPath;
+      const layer: ConfigLayer = { values, locate: (raw) => locate([...at, raw]) };
+      for (const r of under) layers.get(r.id)!.push(layer);
+    }
+    for (const [key, value] of Object.entries(level)) {
+      if (key.startsWith('+') || isConfigName(key)) continue;
+      const next = children.get(key);
+      if (!next) {
+        const here = [section, ...yamlPath].join('.');
+        errors.push(new SparkifyError(`'${key}' under ${here} names no folder or ${section.slice(0, -1)}, and is not a config key`, {
+          location: locate([...yamlPath, key]),
+          hint: `${didYouMean(key, [...children.keys()]) || (children.size ? `Below ${here}: ${[...children.keys()].sort().join(', ')}.` : `There is nothing below ${here}.`)} Config keys start with '+' (e.g. +materialized: table).`,
+        }));
+        continue;
+      }
+      if (!isRecord(value)) {
+        if (value === null) continue; // an empty folder entry
+        errors.push(new SparkifyError(`'${key}' under ${[section, ...yamlPath].join('.')} is a folder or ${section.slice(0, -1)}: its config goes below it`, {
+          location: locate([...yamlPath, key]),
+          hint: `${key}:\n      +materialized: table`,
+        }));
+        continue;
+      }
+      walk(value, [...yamlPath, key], depth + 1, next);
+    }
+  };
+
+  // The project's own name is the first level, as dbt writes it; a tree without it addresses folders directly.
+  if (isRecord(tree[projectName])) {
+    const top: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(tree)) {
+      if (key === projectName) continue;
+      if (key.startsWith('+') || isConfigName(key)) top[key] = value;
+      else {
+        errors.push(new SparkifyError(`'${key}' under ${section} is not this project's name`, {
+          location: locate([key]),
+          hint: `Config for this project goes under ${section}: ${projectName}:. ${didYouMean(key, [projectName])}`,
+        }));
+      }
+    }
+    if (Object.keys(top).length) {
+      const layer: ConfigLayer = { values: top, locate: (raw) => locate([raw]) };
+      for (const r of resources) layers.get(r.id)!.push(layer);
+    }
+    walk(tree[projectName], [projectName], 0, resources);
+  } else {
+    walk(tree, [], 0, resources);
+  }
+  return { layers, errors };
 }

@@ -1,8 +1,7 @@
 import { SparkifyError, errorMessage } from '../core/errors.js';
-import { resolveSql, type CompileResult } from '../graph/compile.js';
+import type { CompileResult } from '../graph/compile.js';
 import type { Node } from '../graph/types.js';
 import { materialize } from '../materialize/index.js';
-import type { TemplateEngine } from '../template/engine.js';
 import { lineColumn, sourceLineFor } from '../template/lines.js';
 import { SqlError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -18,7 +17,6 @@ export type RunCommand = 'run' | 'test' | 'build' | 'seed';
 export interface RunRequest {
   command: RunCommand;
   compiled: CompileResult;
-  engine: TemplateEngine;
   /** unique_ids to execute (already filtered to the command's resource types). */
   selected: Set<string>;
   warehouse: Warehouse;
@@ -160,10 +158,8 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     projectDir: req.projectDir,
     dataPath: req.dataPath,
     ...(req.log.loadProgress ? { onLoadProgress: req.log.loadProgress(node.name) } : {}),
-    renderIncremental: () => {
-      const r = req.engine.render(node.original_file_path, node.raw_code, { isIncremental: true });
-      return resolveSql(req.compiled.manifest, node, r.sql);
-    },
+    // Compile rendered it (an incremental model always has it); nothing below compile renders templates.
+    renderIncremental: () => node.compiled_incremental_code ?? node.compiled_code ?? '',
   });
   for (const w of m.warnings ?? []) req.log.warn(w);
   // Columns the YAML declares must exist in what was built.

@@ -35,6 +35,8 @@ export interface Rendered {
   sources: SourceCall[];
   config: Record<string, unknown>;
   configLocation?: SourceLocation;
+  /** Where each key of the file's own {{config}} calls is written. */
+  configKeys: Record<string, SourceLocation>;
   usesIsIncremental: boolean;
 }
 
@@ -75,7 +77,7 @@ export class TemplateEngine {
   private readonly hb: typeof Handlebars;
   private state: RenderState | undefined;
   /** Template text -> its renderer (the AST evaluator, or hb.compile for what it does not support). */
-  private readonly cache = new Map<string, CompiledTemplate>();
+  private readonly cache = new Map<string, { run: CompiledTemplate; configKeys: Record<string, ConfigKey> }>();
   private readonly context: ModelContext;
   private readonly evaluator: HandlebarsEvaluator;
 
@@ -116,10 +118,15 @@ export class TemplateEngine {
 
   /** Render one model/test file. `lineOffset` is added to reported lines (for templates cut out of a file). */
   render(file: string, text: string, opts: { isIncremental?: boolean; lineOffset?: number } = {}): Rendered {
-    const out: Rendered = { sql: '', refs: [], sources: [], config: {}, usesIsIncremental: false };
+    const out: Rendered = { sql: '', refs: [], sources: [], config: {}, configKeys: {}, usesIsIncremental: false };
     this.state = { file, lineOffset: opts.lineOffset ?? 0, isIncremental: opts.isIncremental ?? false, out };
     try {
-      out.sql = this.template(file, text)(this.context);
+      const t = this.template(file, text);
+      out.sql = t.run(this.context);
+      for (const [k, at] of Object.entries(t.configKeys)) {
+        if (at.path && out.config[k] === undefined) throw unresolvedConfig(file, k, { ...at, path: at.path }, this.state.lineOffset);
+        out.configKeys[k] = { file, line: at.line + this.state.lineOffset, column: at.column };
+      }
       return out;
     } catch (err) {
       throw this.templateError(file, err);
@@ -133,10 +140,11 @@ export class TemplateEngine {
    * parse); templates using what the evaluator does not support are compiled by Handlebars as before, with
    * the same options: { noEscape: true, strict: true }. See evaluate.ts.
    */
-  private template(file: string, text: string): CompiledTemplate {
+  private template(file: string, text: string): { run: CompiledTemplate; configKeys: Record<string, ConfigKey> } {
     let t = this.cache.get(text);
     if (!t) {
-      t = this.evaluator.compile(text, this.checkSyntax(file, text));
+      const ast = this.checkSyntax(file, text);
+      t = { run: this.evaluator.compile(text, ast), configKeys: configKeys(ast) };
       this.cache.set(text, t);
     }
     return t;
@@ -242,10 +250,60 @@ export class TemplateEngine {
       return '';
     });
 
+    // Lists in {{config}}: unique_key=(list "id" "ts"). Handlebars has no list literal (["id"] is a path).
+    hb.registerHelper('list', (...a: unknown[]) => args(a).params);
+
     hb.registerHelper('is_incremental', () => {
       const s = self();
       s.out.usesIsIncremental = true;
       return s.isIncremental;
     });
   }
+}
+
+/** Where each key of the {{config}} calls stands, and the path written as its value, if it is one. */
+interface ConfigKey {
+  line: number;
+  column: number;
+  path?: hbs.AST.PathExpression;
+}
+
+function configKeys(ast: hbs.AST.Program): Record<string, ConfigKey> {
+  const out: Record<string, ConfigKey> = {};
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
+    const n = node as { type?: string; path?: { original?: unknown }; hash?: hbs.AST.Hash };
+    if ((n.type === 'MustacheStatement' || n.type === 'SubExpression') && n.path?.original === 'config' && n.hash) {
+      for (const pair of n.hash.pairs) {
+        out[pair.key] ??= {
+          line: pair.loc.start.line,
+          column: pair.loc.start.column + 1,
+          ...(pair.value.type === 'PathExpression' ? { path: pair.value as hbs.AST.PathExpression } : {}),
+        };
+      }
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== 'loc' && typeof v === 'object') visit(v);
+  };
+  visit(ast);
+  return out;
+}
+
+/**
+ * A config value written as a path that found nothing: Handlebars reads `unique_key=["id"]` or
+ * `materialized=table` as a lookup, which yields nothing and would silently drop the key.
+ */
+function unresolvedConfig(file: string, key: string, k: ConfigKey & { path: hbs.AST.PathExpression }, lineOffset: number): SparkifyError {
+  const p = k.path;
+  const list = p.original.startsWith('[');
+  const names = p.parts.map((x) => JSON.stringify(x.replace(/^["']|["']$/g, '')));
+  return new SparkifyError(`config ${key}=${p.original} is not a value: Handlebars reads it as a path${list ? ', not a list' : ''}, and it names nothing`, {
+    location: { file, line: k.line + lineOffset, column: k.column },
+    hint: list
+      ? `Write a list as ${key}=(list ${names.join(' ') || '"a" "b"'}), or one name as ${key}="name".`
+      : `Quote strings: ${key}="${p.original}"; true, false and numbers are written bare.`,
+  });
 }

@@ -13,6 +13,10 @@ export interface GenericTestInput {
   model: { kind: 'ref'; name: string } | { kind: 'source'; source: string; table: string };
   column?: string;
   kwargs: Record<string, unknown>;
+  /** dbt's `where` test config: test only the rows that match. */
+  where?: string;
+  /** The warehouse dialect's identifier quoting (the one policy for models, tests and materializations). */
+  quote: (identifier: string) => string;
   location: SourceLocation;
 }
 
@@ -23,7 +27,6 @@ export interface GenericTestSql {
   refs: string[];
 }
 
-const q = (ident: string): string => (/^[a-z_][a-z0-9_]*$/.test(ident) ? ident : `"${ident.replace(/"/g, '""')}"`);
 const lit = (v: unknown): string => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
 
 const generators: Record<string, (t: GenericTestInput, rel: string) => GenericTestSql> = {
@@ -31,13 +34,13 @@ const generators: Record<string, (t: GenericTestInput, rel: string) => GenericTe
     const c = needColumn(t);
     return {
       name: `unique_${target(t)}_${slug(c)}`,
-      sql: `select ${q(c)} as unique_field, count(*) as n_records\nfrom ${rel} as t\nwhere ${q(c)} is not null\ngroup by ${q(c)}\nhaving count(*) > 1`,
+      sql: `select ${t.quote(c)} as unique_field, count(*) as n_records\nfrom ${rel} as t\nwhere ${t.quote(c)} is not null\ngroup by ${t.quote(c)}\nhaving count(*) > 1`,
       refs: [],
     };
   },
   not_null(t, rel) {
     const c = needColumn(t);
-    return { name: `not_null_${target(t)}_${slug(c)}`, sql: `select *\nfrom ${rel} as t\nwhere ${q(c)} is null`, refs: [] };
+    return { name: `not_null_${target(t)}_${slug(c)}`, sql: `select *\nfrom ${rel} as t\nwhere ${t.quote(c)} is null`, refs: [] };
   },
   accepted_values(t, rel) {
     const c = needColumn(t);
@@ -49,7 +52,7 @@ const generators: Record<string, (t: GenericTestInput, rel: string) => GenericTe
     const list = values.map((v) => (quote ? lit(String(v)) : String(v))).join(', ');
     return {
       name: `accepted_values_${target(t)}_${slug(c)}__${values.map((v) => slug(String(v))).join('__')}`,
-      sql: `select ${q(c)} as value_field, count(*) as n_records\nfrom ${rel} as t\nwhere ${q(c)} is not null and ${q(c)} not in (${list})\ngroup by ${q(c)}`,
+      sql: `select ${t.quote(c)} as value_field, count(*) as n_records\nfrom ${rel} as t\nwhere ${t.quote(c)} is not null and ${t.quote(c)} not in (${list})\ngroup by ${t.quote(c)}`,
       refs: [],
     };
   },
@@ -67,8 +70,8 @@ const generators: Record<string, (t: GenericTestInput, rel: string) => GenericTe
     return {
       name: `relationships_${target(t)}_${slug(c)}__${slug(field)}__${slug(toName)}`,
       sql:
-        `select child.${q(c)} as from_field\nfrom ${rel} as child\nleft join ${placeholder.ref(toName)} as parent\n` +
-        `  on child.${q(c)} = parent.${q(field)}\nwhere child.${q(c)} is not null and parent.${q(field)} is null`,
+        `select child.${t.quote(c)} as from_field\nfrom ${rel} as child\nleft join ${placeholder.ref(toName)} as parent\n` +
+        `  on child.${t.quote(c)} = parent.${t.quote(field)}\nwhere child.${t.quote(c)} is not null and parent.${t.quote(field)} is null`,
       refs: [toName],
     };
   },
@@ -85,9 +88,7 @@ export function genericTestSql(t: GenericTestInput): GenericTestSql {
     });
   }
   const relation = t.model.kind === 'ref' ? placeholder.ref(t.model.name) : placeholder.source(t.model.source, t.model.table);
-  // dbt's `where` config: test only the rows that match.
-  const where = t.kwargs.where;
-  const rel = typeof where === 'string' && where.trim() ? `(select * from ${relation} where ${where})` : relation;
+  const rel = t.where?.trim() ? `(select * from ${relation} where ${t.where})` : relation;
   return gen(t, rel);
 }
 

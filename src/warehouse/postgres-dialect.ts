@@ -1,9 +1,12 @@
+import { RESERVED_WORDS } from './keywords.js';
 import type { Dialect, Relation } from './types.js';
 
 /** Postgres SQL, shared by the embedded database (PGlite) and PostgreSQL servers. dist/sort are ignored. */
 export const postgresDialect: Dialect = {
   name: 'postgres',
-  quote: (id) => `"${id.replace(/"/g, '""')}"`,
+  // The one quoting policy: bare where Postgres and Redshift read the name as written (lower case, not a
+  // keyword), quoted otherwise, so compiled SQL stays readable and never changes meaning.
+  quote: (id) => (/^[a-z_][a-z0-9_]*$/.test(id) && !RESERVED_WORDS.has(id) ? id : `"${id.replace(/"/g, '""')}"`),
   relation(r: Relation) {
     return `${this.quote(r.schema)}.${this.quote(r.identifier)}`;
   },

@@ -1,0 +1,142 @@
+import { COPY_OPTION_KEYS } from '../core/copy.js';
+
+// Every config key a node accepts, with dbt's names: what values it takes, which nodes it applies to, and how
+// layers combine. One table, so validation, "did you mean" hints and the README cannot disagree.
+
+export type ResourceKind = 'model' | 'seed' | 'test';
+
+/** Model materializations that can be built; others dbt has are named with the reason they are refused. */
+export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'copy'] as const;
+export type ModelMaterialization = (typeof MATERIALIZATIONS)[number];
+
+export type ValueSpec =
+  | { kind: 'string' }
+  | { kind: 'bool' }
+  | { kind: 'int'; min: number }
+  /** One of `values` (case-insensitive, stored lower case); `later` names dbt values not supported yet. */
+  | { kind: 'enum'; values: readonly string[]; later?: Readonly<Record<string, string>> }
+  /** A string (comma- or space-separated names) or a list of strings: stored as a list. */
+  | { kind: 'list' }
+  /** A mapping of names to strings (column_types). */
+  | { kind: 'dict' }
+  /** Any mapping (meta): stored as written. */
+  | { kind: 'record' }
+  /** true, false, or a single replacement character (ACCEPTINVCHARS). */
+  | { kind: 'bool-or-char' }
+  /** A single character (a CSV delimiter). */
+  | { kind: 'char' };
+
+export interface KeySpec {
+  value: ValueSpec;
+  /** The resource kinds and, for models, the materializations the key means something for. */
+  applies: { kinds: readonly ResourceKind[]; materializations?: readonly ModelMaterialization[] };
+  /** How a later layer combines with an earlier one: replace (default), union (tags), merge (dicts). */
+  combine?: 'replace' | 'union' | 'merge';
+}
+
+const MODELS_AND_SEEDS = { kinds: ['model', 'seed'] } as const;
+const ALL = { kinds: ['model', 'seed', 'test'] } as const;
+const TABLES = { kinds: ['model', 'seed'], materializations: ['table', 'incremental', 'copy'] } as const;
+const COPY = { kinds: ['model'], materializations: ['copy'] } as const;
+
+const copyValue: Record<(typeof COPY_OPTION_KEYS)[number], ValueSpec> = {
+  format: { kind: 'string' },
+  timeformat: { kind: 'enum', values: ['auto', 'epochmillisecs', 'epochsecs'] },
+  blanksasnull: { kind: 'bool' },
+  emptyasnull: { kind: 'bool' },
+  truncatecolumns: { kind: 'bool' },
+  acceptinvchars: { kind: 'bool-or-char' },
+  maxerror: { kind: 'int', min: 0 },
+  gzip: { kind: 'bool' },
+  ignoreheader: { kind: 'int', min: 0 },
+  region: { kind: 'string' },
+};
+
+export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
+  materialized: {
+    value: {
+      kind: 'enum',
+      values: MATERIALIZATIONS,
+      later: {
+        ephemeral: 'ephemeral models are not built yet: use view (or table) for now',
+        materialized_view: 'materialized views are not built yet: use table for now',
+        snapshot: 'snapshots are not built yet',
+      },
+    },
+    applies: { kinds: ['model'] },
+  },
+  tags: { value: { kind: 'list' }, applies: ALL, combine: 'union' },
+  enabled: { value: { kind: 'bool' }, applies: ALL },
+  meta: { value: { kind: 'record' }, applies: ALL, combine: 'merge' },
+  description: { value: { kind: 'string' }, applies: MODELS_AND_SEEDS },
+  schema: { value: { kind: 'string' }, applies: MODELS_AND_SEEDS },
+  alias: { value: { kind: 'string' }, applies: MODELS_AND_SEEDS },
+  dist: { value: { kind: 'string' }, applies: TABLES },
+  sort: { value: { kind: 'list' }, applies: TABLES },
+  sort_type: { value: { kind: 'enum', values: ['compound', 'interleaved'] }, applies: TABLES },
+  unique_key: { value: { kind: 'list' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
+  incremental_strategy: {
+    value: {
+      kind: 'enum',
+      values: ['delete+insert', 'append'],
+      later: {
+        merge: 'the merge strategy is not built yet: use delete+insert (with unique_key) for now',
+        microbatch: 'the microbatch strategy is not built yet: use delete+insert (with unique_key) for now',
+        insert_overwrite: 'insert_overwrite is not a strategy for Postgres or Redshift: use delete+insert',
+      },
+    },
+    applies: { kinds: ['model'], materializations: ['incremental'] },
+  },
+  full_refresh: { value: { kind: 'bool' }, applies: { kinds: ['model'], materializations: ['incremental', 'copy'] } },
+  from: { value: { kind: 'string' }, applies: COPY },
+  manifest: { value: { kind: 'string' }, applies: COPY },
+  ...Object.fromEntries(Object.entries(copyValue).map(([k, value]) => [k, { value, applies: COPY }])),
+  column_types: { value: { kind: 'dict' }, applies: { kinds: ['seed'] }, combine: 'merge' },
+  delimiter: { value: { kind: 'char' }, applies: { kinds: ['seed'] } },
+  severity: { value: { kind: 'enum', values: ['error', 'warn'] }, applies: { kinds: ['test'] } },
+  where: { value: { kind: 'string' }, applies: { kinds: ['test'] } },
+  limit: { value: { kind: 'int', min: 0 }, applies: { kinds: ['test'] } },
+  store_failures: { value: { kind: 'bool' }, applies: { kinds: ['test'] } },
+};
+
+/** dbt config keys the engine does not implement yet: naming them is an error that says so, never ignored. */
+export const NOT_YET: Readonly<Record<string, string>> = {
+  pre_hook: 'hooks are not run yet',
+  post_hook: 'hooks are not run yet',
+  grants: 'grants are not applied yet',
+  persist_docs: 'descriptions are not persisted to the warehouse yet',
+  contract: 'model contracts are not enforced yet',
+  constraints: 'constraints are not created yet',
+  on_schema_change: 'on_schema_change is not handled yet: a changed incremental model needs --full-refresh',
+  docs: 'the docs site is not built yet',
+  database: 'models are built in the target database only',
+  quoting: 'identifiers are quoted by the warehouse dialect',
+  quote_columns: 'seed column names are always quoted',
+  event_time: 'microbatch models are not built yet',
+  batch_size: 'microbatch models are not built yet',
+  lookback: 'microbatch models are not built yet',
+  begin: 'microbatch models are not built yet',
+  warn_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
+  error_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
+  fail_calc: 'a test counts its failing rows; fail_calc is not supported yet',
+  store_failures_as: 'storing test failures is not supported yet',
+  group: 'groups are not supported yet',
+  access: 'model access is not enforced yet',
+};
+
+/** Keys people put in model config that belong elsewhere, and where. */
+export const MISPLACED: Readonly<Record<string, string>> = {
+  // Model config is written to target/manifest.json: a role ARN must not be.
+  iam_role: 'set iam_role in the redshift target of project.yml (e.g. from an environment variable); model config is written to target/manifest.json',
+};
+
+/** dbt spells some keys with a hyphen in project.yml (`+pre-hook`); both spellings mean the same key. */
+export function canonicalKey(raw: string): string {
+  return raw.replace(/^\+/, '').replace(/-/g, '_');
+}
+
+/** Is `name` a config key at all (supported or not), so a bare `name:` in project.yml is config, not a folder? */
+export function isConfigName(name: string): boolean {
+  const k = canonicalKey(name);
+  return k in CONFIG_KEYS || k in NOT_YET || k in MISPLACED;
+}
