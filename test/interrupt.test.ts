@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../src/warehouse/postgres.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
 import { cliPath, makeProject, type Project } from './support/project.js';
 
@@ -86,5 +88,15 @@ describe.skipIf(!!unreachable)('Ctrl-C on a PostgreSQL run', () => {
     } finally {
       await holder.end();
     }
+  });
+
+  it('a closed warehouse lets go of the signal (one signal serves every warehouse a process opens)', async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 12; i++) {
+      const wh = await openPostgres({ schema, threads: 1 }, { signal: ac.signal });
+      await wh.driver.query('select 1');
+      await wh.driver.close();
+    }
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 });

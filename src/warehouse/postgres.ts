@@ -62,6 +62,7 @@ class PostgresDriver implements Driver {
   readonly kind = 'postgres' as const;
   /** Clients with a statement (or a transaction) under way: what an interrupt cancels. */
   private readonly busy = new Set<pg.ClientBase>();
+  private readonly onAbort = (): void => void this.cancelRunning();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -70,7 +71,7 @@ class PostgresDriver implements Driver {
     private readonly schema: string,
     private readonly signal?: AbortSignal,
   ) {
-    signal?.addEventListener('abort', () => void this.cancelRunning(), { once: true });
+    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   query(sql: string, params?: unknown[]): Promise<QueryResult> {
@@ -129,6 +130,8 @@ class PostgresDriver implements Driver {
     }
   }
   close(): Promise<void> {
+    // One signal may serve many warehouses in a long-lived process (watch, tests): let go of it.
+    this.signal?.removeEventListener('abort', this.onAbort);
     return this.pool.end();
   }
 

@@ -46,15 +46,21 @@ export interface DataApiOptions {
 export class DataApi {
   /** Statements submitted and not yet seen to end. */
   private readonly running = new Set<string>();
+  private readonly onAbort = (): void => {
+    for (const id of this.running) this.cancel(id);
+  };
 
   constructor(
     private readonly client: RedshiftDataClient,
     private readonly identity: Identity,
     private readonly opts: DataApiOptions,
   ) {
-    opts.signal?.addEventListener('abort', () => {
-      for (const id of this.running) this.cancel(id);
-    }, { once: true });
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Let go of the signal (one may serve many warehouses in a long-lived process). */
+  dispose(): void {
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
   }
 
   /** One statement (`$n` parameters), in `session` or on its own; its rows if it has a result set. */

@@ -110,6 +110,7 @@ export class RedshiftDataDriver implements Driver {
     if (this.closed) return;
     this.closed = true;
     this.sessions.close();
+    this.api.dispose();
     this.client.destroy();
   }
 
