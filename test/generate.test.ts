@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MARKER } from '../src/generate/output.js';
 import { generateSample, LOG_JSON_PATH, PAGES, type GenerateSummary } from '../src/generate/sample.js';
+import { runCli } from './support/project.js';
 
 // The raw-data generator: deterministic, shaped like the production dataset,
 // and varied enough for the warehouse tests that run on its output.
@@ -119,7 +121,7 @@ describe('generateSample with default options', () => {
       const summaryB = await generateSample({ outDir: dirB });
       expect(summaryB).toEqual(summary);
       const a = hashes(tree);
-      expect(Object.keys(a).length).toBe(1 + summary.logFiles + summary.songFiles);
+      expect(Object.keys(a).length).toBe(2 + summary.logFiles + summary.songFiles); // + the marker
       expect(hashes(readTree(dirB))).toEqual(a);
 
       await generateSample({ outDir: dirC, seed: 43 });
@@ -343,15 +345,9 @@ describe('generateSample with default options', () => {
 });
 
 describe('generateSample options', () => {
-  it('honours the sizes and dates, replaces old data and keeps other files', async () => {
+  it('honours the sizes and dates', async () => {
     const dir = tmpDir('small');
     try {
-      fs.mkdirSync(path.join(dir, 'log_data', 'stale'), { recursive: true });
-      fs.writeFileSync(path.join(dir, 'log_data', 'stale', 'old-events.json'), '{}\n');
-      fs.mkdirSync(path.join(dir, 'song_data', 'Z'), { recursive: true });
-      fs.writeFileSync(path.join(dir, 'song_data', 'Z', 'TRZZZ.json'), '{}');
-      fs.writeFileSync(path.join(dir, 'keep.txt'), 'mine');
-
       const summary = await generateSample({ outDir: dir, events: 300, songs: 12, users: 5, days: 4, startDate: '2020-02-28', seed: 7 });
       const tree = readTree(dir);
       const logs = [...tree.keys()].filter((k) => k.startsWith('log_data/'));
@@ -368,7 +364,6 @@ describe('generateSample options', () => {
       const songFiles = [...tree.keys()].filter((k) => k.startsWith('song_data/'));
       expect(songFiles.length).toBe(summary.songFiles);
       expect(new Set(songFiles.map((k) => (JSON.parse(tree.get(k)!.toString('utf8')) as Song).song_id)).size).toBe(12);
-      expect(tree.get('keep.txt')!.toString()).toBe('mine');
       expect(new Set(lines.map((l) => (JSON.parse(l) as Event).userId).filter((u) => u !== '')).size).toBeLessThanOrEqual(5);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -394,5 +389,96 @@ describe('generateSample options', () => {
     await expect(generateSample({ outDir, events: -1 })).rejects.toThrow(/events/);
     await expect(generateSample({ outDir, days: 1.5 })).rejects.toThrow(/days/);
     expect(fs.existsSync(outDir)).toBe(false);
+  });
+});
+
+describe('sparkify generate (the built CLI) writes only into a directory it owns', () => {
+  const small = ['--events', '200', '--songs', '10', '--users', '4', '--days', '3'];
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  const scratch = (tag: string): string => {
+    const d = tmpDir(tag);
+    dirs.push(d);
+    return d;
+  };
+  const marker = (dir: string): { files: string[]; options: Record<string, unknown> } =>
+    JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as { files: string[]; options: Record<string, unknown> };
+
+  it('refuses a directory holding files it did not write, and leaves it untouched', async () => {
+    const root = scratch('foreign');
+    const out = path.join(root, 'data');
+    fs.mkdirSync(path.join(out, 'log_data', '2018', '11'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'log_data', '2018', '11', '2018-11-01-events.json'), '{"mine": true}\n');
+    fs.writeFileSync(path.join(out, 'README.md'), 'hand-written\n');
+    const before = hashes(readTree(out));
+    const r = await runCli(root, ['generate', '--out', 'data', ...small]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`refusing to write into ${out}`);
+    expect(r.stderr).toContain('README.md');
+    expect(r.stderr).toContain('--out <new dir>');
+    expect(r.stderr).toContain('--force');
+    expect(hashes(readTree(out))).toEqual(before);
+  });
+
+  it('regenerates its own directory: deletes only the files its marker lists, then writes and lists the new ones', async () => {
+    const root = scratch('own');
+    const out = path.join(root, 'data');
+    expect((await runCli(root, ['generate', '--out', 'data', ...small])).code).toBe(0);
+    const first = marker(out);
+    expect(first.options).toEqual({ events: 200, songs: 10, users: 4, days: 3, startDate: '2018-11-01', seed: 42 });
+    expect([...readTree(out).keys()].sort()).toEqual([...first.files, MARKER].sort());
+
+    // Other options: fewer days and another seed, so some files of the first run are not written again.
+    const again = await runCli(root, ['generate', '--out', 'data', '--events', '100', '--songs', '6', '--users', '3', '--days', '2', '--seed', '9']);
+    expect(again.code).toBe(0);
+    const fresh = path.join(root, 'fresh');
+    expect((await runCli(root, ['generate', '--out', 'fresh', '--events', '100', '--songs', '6', '--users', '3', '--days', '2', '--seed', '9'])).code).toBe(0);
+    expect(hashes(readTree(out))).toEqual(hashes(readTree(fresh)));
+    expect(fs.existsSync(path.join(out, 'log_data', '2018', '11', '2018-11-03-events.json'))).toBe(false);
+
+    // A file added to its own directory makes it foreign again.
+    fs.writeFileSync(path.join(out, 'song_data', 'extra.json'), '{}');
+    const before = hashes(readTree(out));
+    const refused = await runCli(root, ['generate', '--out', 'data', ...small]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('song_data/extra.json');
+    expect(hashes(readTree(out))).toEqual(before);
+  });
+
+  it('--force writes into it anyway, keeps the files it did not write, and lists only its own', async () => {
+    const root = scratch('force');
+    const out = path.join(root, 'data');
+    fs.mkdirSync(path.join(out, 'log_data', 'stale'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'log_data', 'stale', 'old-events.json'), '{}\n');
+    fs.writeFileSync(path.join(out, 'keep.txt'), 'mine');
+    const r = await runCli(root, ['generate', '--out', 'data', '--force', ...small]);
+    expect(r.code).toBe(0);
+    const tree = readTree(out);
+    expect(tree.get('keep.txt')!.toString()).toBe('mine');
+    expect(tree.get('log_data/stale/old-events.json')!.toString()).toBe('{}\n');
+    const m = marker(out);
+    expect(m.files).not.toContain('keep.txt');
+    expect([...tree.keys()].filter((k) => k !== MARKER && !m.files.includes(k)).sort()).toEqual(['keep.txt', 'log_data/stale/old-events.json']);
+    // Without --force, the files it did not write still stop it.
+    expect((await runCli(root, ['generate', '--out', 'data', ...small])).code).toBe(2);
+  });
+
+  it('with no --out it regenerates the committed sample-data/ byte for byte (the sample carries its marker)', async () => {
+    const root = scratch('default');
+    fs.cpSync(path.join(repoRoot, 'sample-data'), path.join(root, 'sample-data'), { recursive: true });
+    const committed = hashes(readTree(path.join(repoRoot, 'sample-data')));
+    expect(Object.keys(committed)).toContain(MARKER);
+    const r = await runCli(root, ['generate']);
+    expect(r.code).toBe(0);
+    expect(hashes(readTree(path.join(root, 'sample-data')))).toEqual(committed);
+
+    // A file someone adds to the sample stops the default run.
+    fs.writeFileSync(path.join(root, 'sample-data', 'log_data', 'notes.txt'), 'x');
+    const refused = await runCli(root, ['generate']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(path.join(root, 'sample-data'));
+    expect(fs.readFileSync(path.join(root, 'sample-data', 'log_data', 'notes.txt'), 'utf8')).toBe('x');
   });
 });

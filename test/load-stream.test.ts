@@ -8,12 +8,13 @@ import { mulberry32 } from '../src/generate/sample.js';
 import type { ColumnType } from '../src/load/convert.js';
 import { converterFor } from '../src/load/convert.js';
 import { loadJson, type LoadResult, type LoadSpec } from '../src/load/copy.js';
-import { compilePlan, FileDecoder, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat } from '../src/load/decode.js';
-import { localFiles, type FileRef, type FileSource } from '../src/load/files.js';
+import { FileDecoder } from '../src/load/decode.js';
+import { compilePlan, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat } from '../src/load/plan.js';
+import { localFiles, type FileRef, type FileSource } from '../src/load/sources/index.js';
 import { formatLoadProgress } from '../src/load/progress.js';
 import { consoleLogger } from '../src/run/log.js';
 import { epochMsText } from '../src/load/time.js';
-import { closeDecodeWorkers } from '../src/load/workers.js';
+import { closeDecodeWorkers } from '../src/load/pool/workers.js';
 import { openPostgres } from '../src/warehouse/postgres.js';
 import type { Session, Warehouse } from '../src/warehouse/types.js';
 import { closeLoadFixture, fileSetWriter, openLoadFixture, tableColumns } from './support/load-fixture.js';
@@ -830,7 +831,7 @@ describe('from S3', () => {
   });
 
   async function s3Load(table: string, workers: number): Promise<LoadResult> {
-    const { s3Files } = await import('../src/load/s3.js');
+    const { s3Files } = await import('../src/load/sources/s3.js');
     const files = await s3Files.list('s3://stream/events');
     return wh.driver.transaction(async (tx) =>
       loadJson(tx, {
@@ -857,7 +858,7 @@ describe('from S3', () => {
   });
 
   it('fails the load, naming the object, when one vanishes between listing and reading', async () => {
-    const { s3Files } = await import('../src/load/s3.js');
+    const { s3Files } = await import('../src/load/sources/s3.js');
     await createTable('t_s3_gone', 'id integer, name text, ts timestamp');
     const files = await s3Files.list('s3://stream/events');
     await client.send(new PutObjectCommand({ Bucket: 'stream', Key: 'events/d.json', Body: '{"id": 1}' }));

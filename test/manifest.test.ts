@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/core/errors.js';
-import { parseManifest, resolveManifest, resolveUrl } from '../src/load/manifest.js';
+import { parseManifest, resolveManifest, resolveUrl } from '../src/materialize/copy/manifest.js';
 import { makeProject, runCli, type Project } from './support/project.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 

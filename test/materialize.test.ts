@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropSchema, postgresSkipReason } from './support/postgres.js';
 import { makeProject, type Project } from './support/project.js';
 
 // Materializations other than the Sparkify project's own: seeds, sources, views, incremental models.
@@ -98,3 +99,58 @@ describe('seeds, sources, views and incremental models', () => {
     expect(r.stderr).toContain("Did you mean 'raw.plays'?");
   });
 });
+
+const unreachable = await postgresSkipReason('full_refresh on PostgreSQL');
+
+/**
+ * Two incremental models over the same seed, one with dbt's full_refresh=false. The seed is an extract that
+ * keeps only recent plays, so what the models accumulated is history a rebuild would lose.
+ */
+function history(target: 'dev' | 'pg', schema: string): Project {
+  const p = makeProject({ from: 'empty', withDatabase: target === 'dev' });
+  p.write('project.yml', `name: hist\ntargets:\n  dev:\n    type: embedded\n    schema: public\n  pg:\n    type: postgres\n    schema: ${schema}\n`);
+  p.write('seeds/raw_plays.csv', 'play_id,song\n1,Intro\n2,Verse\n3,Outro\n');
+  const model = (config: string): string => `{{config materialized="incremental" unique_key="play_id"${config}}}
+select play_id, song from {{ref "raw_plays"}}
+{{#if (is_incremental)}}
+where play_id > (select max(play_id) from {{this}})
+{{/if}}
+`;
+  p.write('models/kept_plays.sql', model(' full_refresh=false'));
+  p.write('models/plain_plays.sql', model(''));
+  return p;
+}
+
+const pgSchema = `sparkify_hist_${process.pid}_${Date.now().toString(36)}`;
+afterAll(async () => {
+  if (!unreachable) await dropSchema(pgSchema);
+});
+
+describe.each([
+  { target: 'dev' as const, skip: false },
+  { target: 'pg' as const, skip: !!unreachable },
+])("dbt's full_refresh config on an incremental model ($target)", ({ target, skip }) => {
+  it.skipIf(skip)('full_refresh=false keeps its history across run --full-refresh, and says so; a model without it is rebuilt', async () => {
+    const p = history(target, pgSchema);
+    const t = ['--target', target];
+    const first = await p.run('build', ...t);
+    expect(first.code, first.output).toBe(0);
+    // The next extract holds only a new play: the models append it to what they hold.
+    p.write('seeds/raw_plays.csv', 'play_id,song\n4,Coda\n');
+    const second = await p.run('build', ...t);
+    expect(second.code, second.output).toBe(0);
+    const ids = async (model: string): Promise<number[]> =>
+      (await p.query<{ play_id: number }>(`select play_id from ${model} order by play_id`, ...t)).map((r) => r.play_id);
+    expect(await ids('kept_plays')).toEqual([1, 2, 3, 4]);
+    expect(await ids('plain_plays')).toEqual([1, 2, 3, 4]);
+
+    const refresh = await p.run('run', '--full-refresh', ...t);
+    expect(refresh.code, refresh.output).toBe(0);
+    expect(refresh.stdout).toMatch(/OK created incremental model \S+\.kept_plays \.+ \[INSERT 0 in/);
+    expect(refresh.stdout).toContain('kept_plays: not rebuilt by --full-refresh, its config sets full_refresh=false');
+    expect(refresh.stdout).toMatch(/OK created incremental model \S+\.plain_plays \.+ \[SELECT 1 in/);
+    expect(await ids('kept_plays')).toEqual([1, 2, 3, 4]);
+    expect(await ids('plain_plays')).toEqual([4]);
+  });
+});
+

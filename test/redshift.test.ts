@@ -5,8 +5,8 @@ import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient }
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/core/errors.js';
-import type { FileRef } from '../src/load/files.js';
-import { prefixCover } from '../src/materialize/native-copy.js';
+import type { FileRef } from '../src/load/sources/types.js';
+import { prefixCover } from '../src/materialize/copy/native-copy.js';
 import { formatRows } from '../src/cli/output.js';
 import { SqlError } from '../src/warehouse/errors.js';
 import { openWarehouse } from '../src/warehouse/index.js';
@@ -601,8 +601,7 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
         };
         try {
           const ask = async (wh: Warehouse, sql: string): Promise<unknown[]> => {
-            const r = await wh.driver.query(sql);
-            return JSON.parse(formatRows(r.fields.map((f) => f.name), r.rows, 'json')) as unknown[];
+            return JSON.parse(formatRows(await wh.driver.show(sql), 'json')) as unknown[];
           };
           for (const [name, sql] of Object.entries(QUESTIONS)) {
             const [dev, onPg, onRedshift] = await Promise.all([ask(targets.dev, sql), ask(targets.pg, sql), ask(targets.redshift, sql)]);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SparkifyError } from '../src/core/errors.js';
 import { placeholder, TemplateEngine, type RenderEnv } from '../src/template/engine.js';
 import { fastParse, HandlebarsEvaluator } from '../src/template/evaluate.js';
+import { makeProject } from './support/project.js';
 
 // The evaluator must render exactly what Handlebars renders with the options the engine uses. Each case is
 // run twice on identical environments: once by hb.compile, once by the evaluator; outputs, errors (message,
@@ -540,5 +541,197 @@ describe('TemplateEngine renders with the evaluator', () => {
     const text = 'select * from {{ref "a"}}';
     expect(e.render('models/a.sql', text).refs).toHaveLength(1);
     expect(e.render('models/b.sql', text).refs).toEqual([{ name: 'a', location: { file: 'models/b.sql', line: 1, column: 15 } }]);
+  });
+});
+
+describe('errors inside partials name the partial file and line, then the include chain', () => {
+  const renderEnv: RenderEnv = {
+    projectName: 'proj',
+    target: { name: 'dev', type: 'embedded', schema: 'public' },
+    vars: { known: 'k' },
+    env: {},
+  };
+  const model = 'models/marts/dim_users.sql';
+  // Line 3, column 5 of each macro holds the failing tag; `inline` makes a template Handlebars-compiled.
+  const macros: Record<string, string> = {
+    bad_var: 'select\n  a,\n    {{var "x"}} as x\n',
+    bad_ref: 'select\n  a\n    {{ref}}\n',
+    bad_env: '--\n--\n    {{env 42}}\n',
+    bad_name: '--\n--\n    {{nope}}\n',
+    refs: '--\n--\n    {{ref "stg_users"}} {{source "raw" "events"}}\n',
+    outer: '-- outer\n  {{> bad_var}}\n',
+    outer_refs: '-- outer\n\n  {{> refs}}\n',
+    missing: '--\n--\n    {{> nope}}\n',
+    inline_bad: '{{#*inline "i"}}i{{/inline}}\n--\n    {{var "x"}} {{> i}}\n',
+    inline_outer: '{{#*inline "i"}}i{{/inline}}{{> i}}\n  {{> bad_var}}\n',
+  };
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  async function fresh(): Promise<TemplateEngine> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-partials-'));
+    dirs.push(dir);
+    const files = Object.entries(macros).map(([name, text]) => ({ file: `macros/${name}.sql`, relPath: `${name}.sql`, text }));
+    return TemplateEngine.create(renderEnv, files, dir);
+  }
+
+  function failure(e: TemplateEngine, text: string): SparkifyError {
+    try {
+      e.render(model, text);
+    } catch (x) {
+      expect(x).toBeInstanceOf(SparkifyError);
+      return x as SparkifyError;
+    }
+    throw new Error('rendered without an error');
+  }
+
+  // Seven lines, the partial included on line 7 at column 3; the second variant is Handlebars-compiled.
+  const evaluated = (partial: string): string => `{{config materialized="table"}}\n\n\n\n\nselect *\n  {{> ${partial}}}\n`;
+  const compiled = (partial: string): string => `{{#*inline "z"}}z{{/inline}}{{> z}}\n\n\n\n\nselect *\n  {{> ${partial}}}\n`;
+  const paths = [
+    ['the AST evaluator', evaluated],
+    ['the Handlebars-compiled fallback', compiled],
+  ] as const;
+
+  for (const [label, modelText] of paths) {
+    describe(label, () => {
+      it('a helper error (undefined var, bad ref and env arguments) is at the partial line, included from the model', async () => {
+        const e = await fresh();
+        const includedFrom = { file: model, line: 7, column: 3 };
+        const v = failure(e, modelText('bad_var'));
+        expect(v.message).toBe("var 'x' is not defined and has no default");
+        expect(v.location).toEqual({ file: 'macros/bad_var.sql', line: 3, column: 5, includedFrom });
+        expect(v.format().split('\n').slice(0, 2)).toEqual([
+          "macros/bad_var.sql:3:5: var 'x' is not defined and has no default",
+          '  included from models/marts/dim_users.sql:7:3',
+        ]);
+        expect(failure(e, modelText('bad_ref')).location).toEqual({ file: 'macros/bad_ref.sql', line: 3, column: 5, includedFrom });
+        expect(failure(e, modelText('bad_env')).location).toEqual({ file: 'macros/bad_env.sql', line: 3, column: 5, includedFrom });
+      });
+
+      it('a name that is not defined (a Handlebars strict-mode error) is at the partial line', async () => {
+        const err = failure(await fresh(), modelText('bad_name'));
+        expect(err.message).toMatch(/^template error: "nope" is not defined/);
+        // Handlebars reports the column of the path, inside the braces.
+        expect(err.location).toEqual({ file: 'macros/bad_name.sql', line: 3, column: 7, includedFrom: { file: model, line: 7, column: 3 } });
+      });
+
+      it('nested partials: the innermost file first, then each {{> }} outwards', async () => {
+        const err = failure(await fresh(), modelText('outer'));
+        expect(err.location).toEqual({
+          file: 'macros/bad_var.sql', line: 3, column: 5,
+          includedFrom: { file: 'macros/outer.sql', line: 2, column: 3, includedFrom: { file: model, line: 7, column: 3 } },
+        });
+        expect(err.format().split('\n').slice(0, 3)).toEqual([
+          "macros/bad_var.sql:3:5: var 'x' is not defined and has no default",
+          '  included from macros/outer.sql:2:3',
+          '  included from models/marts/dim_users.sql:7:3',
+        ]);
+      });
+
+      it('a partial that is not defined is reported at the {{> }} inside the partial', async () => {
+        const err = failure(await fresh(), modelText('missing'));
+        expect(err.message).toMatch(/The partial nope could not be found/);
+        expect(err.location).toEqual({ file: 'macros/missing.sql', line: 3, column: 5, includedFrom: { file: model, line: 7, column: 3 } });
+      });
+
+      it('refs and sources inside (nested) partials keep their partial location and include chain', async () => {
+        const e = await fresh();
+        const r = e.render(model, modelText('outer_refs'));
+        const includedFrom = { file: 'macros/outer_refs.sql', line: 3, column: 3, includedFrom: { file: model, line: 7, column: 3 } };
+        expect(r.refs).toEqual([{ name: 'stg_users', location: { file: 'macros/refs.sql', line: 3, column: 5, includedFrom } }]);
+        expect(r.sources).toEqual([{ source: 'raw', table: 'events', location: { file: 'macros/refs.sql', line: 3, column: 25, includedFrom } }]);
+        // Outside the partial, locations are the model's own again.
+        const after = e.render(model, `${modelText('refs')}{{ref "late"}}`);
+        expect(after.refs[1]).toEqual({ name: 'late', location: { file: model, line: 8, column: 1 } });
+      });
+
+      it('a partial Handlebars compiles (it has an inline partial) reports its own lines, nested too', async () => {
+        const e = await fresh();
+        expect(failure(e, modelText('inline_bad')).location).toEqual({ file: 'macros/inline_bad.sql', line: 3, column: 5, includedFrom: { file: model, line: 7, column: 3 } });
+        expect(failure(e, modelText('inline_outer')).location).toEqual({
+          file: 'macros/bad_var.sql', line: 3, column: 5,
+          includedFrom: { file: 'macros/inline_outer.sql', line: 2, column: 3, includedFrom: { file: model, line: 7, column: 3 } },
+        });
+      });
+
+      it('the same macro rendered through a partial cache twice gives the same location', async () => {
+        const e = await fresh();
+        expect(failure(e, modelText('bad_var')).location).toEqual(failure(e, modelText('bad_var')).location);
+        expect(e.render(model, modelText('refs')).refs[0]!.location.file).toBe('macros/refs.sql');
+      });
+    });
+  }
+
+  it('a Handlebars syntax error in a macro file is at its line in the macro file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-partials-'));
+    dirs.push(dir);
+    const bad = { file: 'macros/broken.sql', relPath: 'broken.sql', text: 'select\n  a,\n  {{#if x}}b\n' };
+    const err = await TemplateEngine.create(renderEnv, [bad], dir).then(() => undefined, (x: unknown) => x);
+    expect(err).toBeInstanceOf(SparkifyError);
+    expect((err as SparkifyError).message).toMatch(/^Handlebars syntax error/);
+    expect((err as SparkifyError).location?.file).toBe('macros/broken.sql');
+    expect((err as SparkifyError).location?.line).toBe(4);
+  });
+
+  it('a Handlebars error at the top level of a template cut out of a file counts lineOffset', async () => {
+    const e = await fresh();
+    try {
+      e.render('tests/t.sql', 'select\n {{nope}}', { lineOffset: 10 });
+      throw new Error('rendered');
+    } catch (x) {
+      expect((x as SparkifyError).location).toEqual({ file: 'tests/t.sql', line: 12, column: 4 });
+    }
+  });
+});
+
+describe('the partial hook', () => {
+  it('sees every include site on both paths; Handlebars-compiled templates still render as hb.compile does', () => {
+    const partials = { greet: 'Hi {{name}}{{#if x}} x={{x}}{{/if}}\n', nest: '[{{> greet}}]', multi: 'l1\nl2\n' };
+    const ctx = { name: 'Ann', list: [{ name: 'p' }, { name: 'q', x: 2 }] };
+    const cases = [
+      // An inline partial shadows `greet` inside the registered partial `nest` too, as in Handlebars.
+      ['{{#*inline "greet"}}I{{/inline}}A\n  {{> multi}}\nB {{> nest name="N" x=1}} {{#each list}}{{> nest}}{{/each}} {{> greet}}\n  {{> nest}}\n', 'multi@2:3 nest@3:3 nest@3:41 nest@3:41 nest@4:3'],
+      ['{{#*inline "q"}}q{{/inline}}A\n  {{> multi}}\nB {{> nest x=1}} {{#each list}}{{> nest}}{{/each}}', 'multi@2:3 nest@3:3 greet@1:2 nest@3:32 greet@1:2 nest@3:32 greet@1:2'],
+      ['A\n  {{> multi}}\nB {{> nest x=1}} {{#each list}}{{> nest}}{{/each}}', 'multi@2:3 nest@3:3 greet@1:2 nest@3:32 greet@1:2 nest@3:32 greet@1:2'],
+    ] as const;
+    for (const [text, expectedSites] of cases) {
+      const plain = Handlebars.create();
+      const hooked = Handlebars.create();
+      for (const [k, v] of Object.entries(partials)) {
+        plain.registerPartial(k, v);
+        hooked.registerPartial(k, v);
+      }
+      const sites: string[] = [];
+      const ev = new HandlebarsEvaluator(hooked, (name, site, invoke) => {
+        sites.push(`${name}@${site.line}:${site.column}`);
+        return invoke();
+      });
+      expect(ev.compile(text)(ctx)).toBe(plain.compile(text, OPTIONS)(ctx));
+      expect(sites.join(' ')).toBe(expectedSites);
+      // The registered partials are left as strings (Handlebars would replace them by compiled functions).
+      expect(typeof hooked.partials.nest).toBe('string');
+    }
+  });
+});
+
+describe('sparkify compile (the built CLI) reports an error in a partial at the partial line', () => {
+  it('a ref that matches no model, in a macro the model includes on line 7', async () => {
+    const p = makeProject({ withDatabase: false });
+    try {
+      p.write('macros/latest.sql', '-- keep the latest row\n\n    {{ref "stg_userz"}}\n');
+      const lines = p.read('models/marts/dim_users.sql').split('\n');
+      lines[6] = '        {{> latest}} last_name,';
+      p.write('models/marts/dim_users.sql', lines.join('\n'));
+      const r = await p.run('compile');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "macros/latest.sql:3:5: ref 'stg_userz' does not match any model or seed\n  included from models/marts/dim_users.sql:7:9\n",
+      );
+    } finally {
+      fs.rmSync(p.dir, { recursive: true, force: true });
+    }
   });
 });

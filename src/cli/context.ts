@@ -1,16 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { SparkifyError, SparkifyErrors } from '../core/errors.js';
-import { compileProject, type CompileResult } from '../graph/compile.js';
+import { compile, openProject, type OpenedProject } from '../api.js';
+import { SparkifyError } from '../core/errors.js';
+import type { CompileResult } from '../graph/compile.js';
 import { selectNodes } from '../graph/selector.js';
 import type { ResourceType } from '../graph/types.js';
-import { loadProject, type Project } from '../project/load.js';
-import type { TargetConfig } from '../project/schema.js';
-import { resolveTarget } from '../project/targets.js';
-import { TemplateEngine, type RenderEnv } from '../template/engine.js';
-import { dialectFor } from '../warehouse/dialects.js';
 import { openWarehouse, type OpenOptions, type Warehouse } from '../warehouse/index.js';
-import type { Dialect } from '../warehouse/types.js';
 import { interruptSignal } from './interrupt.js';
 import type { Logger } from '../run/log.js';
 import { readState } from '../run/state.js';
@@ -27,21 +21,9 @@ export interface SelectionOptions {
   exclude?: string[];
 }
 
-export interface Context {
-  project: Project;
-  targetName: string;
-  target: TargetConfig;
-  vars: Record<string, unknown>;
-  /** Where the raw data is read from: an absolute directory or an s3:// URL. */
-  dataPath: string;
-  /** Where data_path was set, for errors. */
-  dataPathOrigin: string;
-  engine: TemplateEngine;
-  renderEnv: RenderEnv;
+/** An opened, compiled project: what every command works from. */
+export interface Context extends OpenedProject {
   compiled: CompileResult;
-  /** The target's SQL dialect: how relations are named and quoted. */
-  dialect: Dialect;
-  targetDir: string;
 }
 
 export function parseVars(text: string | undefined): Record<string, unknown> {
@@ -61,39 +43,12 @@ export function parseVars(text: string | undefined): Record<string, unknown> {
 }
 
 export async function createContext(opts: CommonOptions): Promise<Context> {
-  const cliVars = parseVars(opts.vars);
-  const project = await loadProject(opts.projectDir ?? process.cwd());
-  const { name: targetName, config: target } = resolveTarget(project, opts.target, process.env);
-  const vars = { ...project.config.vars, ...cliVars };
-  // A relative data_path is relative to where it was written: the shell's directory for --vars, the
-  // project for project.yml.
-  const raw = vars.data_path === undefined ? undefined : String(vars.data_path);
-  const fromCli = cliVars.data_path !== undefined;
-  const base = fromCli ? process.cwd() : project.dir;
-  const dataPath = raw === undefined ? project.dir : raw.startsWith('s3://') ? raw : path.resolve(base, raw);
-  if (raw !== undefined && !raw.startsWith('s3://')) vars.data_path = dataPath;
-  const renderEnv: RenderEnv = {
-    projectName: project.config.name,
-    target: { name: targetName, type: target.type, schema: target.schema },
-    vars,
-    env: process.env,
-  };
-  const engine = await TemplateEngine.create(renderEnv, project.macros, project.dir);
-  const compiled = compileProject(project, engine, renderEnv);
-  if (compiled.errors.length) throw new SparkifyErrors(compiled.errors);
-  return {
-    project,
-    targetName,
-    target,
-    vars,
-    dataPath,
-    dataPathOrigin: fromCli ? '--vars' : `${project.projectYaml.file} (vars.data_path)`,
-    engine,
-    renderEnv,
-    compiled,
-    dialect: dialectFor(target.type),
-    targetDir: path.resolve(project.dir, project.config['target-path']),
-  };
+  const opened = await openProject({
+    ...(opts.projectDir ? { projectDir: opts.projectDir } : {}),
+    ...(opts.target ? { target: opts.target } : {}),
+    vars: parseVars(opts.vars),
+  });
+  return { ...opened, compiled: compile(opened) };
 }
 
 export function select(ctx: Context, opts: SelectionOptions, resourceTypes: ResourceType[], log: Logger): Set<string> {

@@ -3,17 +3,18 @@ import { SparkifyError } from '../core/errors.js';
 import { generateSample } from '../generate/sample.js';
 import type { Logger } from '../run/log.js';
 
-function count(name: string, v: string | undefined): number | undefined {
+function count(name: string, v: string | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new SparkifyError(`--${name} takes a whole number, not '${v}'`);
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new SparkifyError(`--${name} takes a whole number, not '${String(v)}'`);
   return Number(v);
 }
 
-export async function generateCommand(opts: Record<string, string | undefined>, log: Logger): Promise<number> {
-  const outDir = path.resolve(opts.out ?? 'sample-data');
+export async function generateCommand(opts: Record<string, string | boolean | undefined>, log: Logger): Promise<number> {
+  const outDir = path.resolve(typeof opts.out === 'string' ? opts.out : 'sample-data');
   const t0 = Date.now();
   const s = await generateSample({
     outDir,
+    force: opts.force === true,
     ...(count('events', opts.events) !== undefined ? { events: count('events', opts.events)! } : {}),
     ...(count('songs', opts.songs) !== undefined ? { songs: count('songs', opts.songs)! } : {}),
     ...(count('users', opts.users) !== undefined ? { users: count('users', opts.users)! } : {}),

@@ -70,8 +70,8 @@ export async function showCommand(opts: ShowOptions, out: (s: string) => void, l
   }
   sql = sql.trim().replace(/;\s*$/, '');
   const query = limit === undefined ? sql : `select * from (\n${sql}\n) as sparkify_show limit ${limit}`;
-  const result = await withWarehouse(ctx, (wh) => wh.driver.query(query));
-  out(formatRows(result.fields.map((f) => f.name), result.rows, format));
+  // driver.show, not query: values as the warehouse holds them, whatever the target and this machine's TZ.
+  out(formatRows(await withWarehouse(ctx, (wh) => wh.driver.show(query)), format));
   return 0;
 }
 

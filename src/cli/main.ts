@@ -92,7 +92,8 @@ program
   .option('--users <n>', 'distinct users')
   .option('--days <n>', 'days of logs')
   .option('--seed <n>', 'random seed', '42')
-  .action(act((opts: Record<string, string | undefined>) => generateCommand(opts, log)));
+  .option('--force', 'write into a directory that holds files generate did not write (they are kept)')
+  .action(act((opts: Record<string, string | boolean | undefined>) => generateCommand(opts, log)));
 
 try {
   await program.parseAsync(process.argv);

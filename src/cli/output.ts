@@ -1,29 +1,22 @@
+import { showJson, showText, type ShowResult } from '../warehouse/values.js';
+
 export type OutputFormat = 'table' | 'json' | 'csv';
 
-/** A value as JSON can carry it: bigints as numbers when safe, dates as ISO text. */
-function plain(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (v instanceof Date) return v.toISOString();
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  return v;
-}
-
-function text(v: unknown): string {
-  const p = plain(v);
-  if (p === null || p === undefined) return '';
-  if (typeof p === 'object') return JSON.stringify(p);
-  return String(p);
-}
-
-export function formatRows(columns: string[], rows: Record<string, unknown>[], format: OutputFormat): string {
+/**
+ * show's rows in one format; every format uses the values' own text (warehouse/values.ts). JSON is one array
+ * of row objects, keys in column order, numbers written with the warehouse's digits.
+ */
+export function formatRows(result: ShowResult, format: OutputFormat): string {
+  const { columns, rows } = result;
   if (format === 'json') {
-    return JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c) => [c, plain(r[c])]))));
+    const keys = columns.map((c) => JSON.stringify(c));
+    return `[${rows.map((r) => `{${r.map((v, i) => `${keys[i]}:${showJson(v)}`).join(',')}}`).join(',')}]`;
   }
   if (format === 'csv') {
     const esc = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    return [columns.map(esc).join(','), ...rows.map((r) => columns.map((c) => esc(text(r[c]))).join(','))].join('\n');
+    return [columns.map(esc).join(','), ...rows.map((r) => r.map((v) => esc(showText(v))).join(','))].join('\n');
   }
-  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? 'NULL' : text(r[c]))));
+  const cells = rows.map((r) => r.map((v) => (v === null ? 'NULL' : showText(v))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const line = (vals: string[]): string => `| ${vals.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;

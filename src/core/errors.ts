@@ -1,4 +1,4 @@
-import { formatLocation, type SourceLocation } from './location.js';
+import { formatIncludes, formatLocation, type SourceLocation } from './location.js';
 
 /**
  * An error the user can act on. `exitCode` follows the CLI contract:
@@ -17,10 +17,11 @@ export class SparkifyError extends Error {
     this.hint = opts.hint;
   }
 
-  /** `file:line:column: message` then the hint on its own line. */
+  /** `file:line:column: message`, then the include chain of a partial and the hint, each on its own line. */
   format(): string {
     const where = this.location ? `${formatLocation(this.location)}: ` : '';
-    return `${where}${this.message}${this.hint ? `\n  ${this.hint}` : ''}`;
+    const more = [...(this.location ? formatIncludes(this.location) : []), ...(this.hint ? [this.hint] : [])];
+    return `${where}${this.message}${more.map((l) => `\n  ${l}`).join('')}`;
   }
 }
 

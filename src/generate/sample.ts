@@ -23,10 +23,16 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { SparkifyError } from '../core/errors.js';
+import { claimOutputDir, writeMarker } from './output.js';
 
 export interface GenerateOptions {
-  /** Created if missing; existing log_data/ and song_data/ under it are replaced. */
+  /**
+   * Created if missing. An existing directory must be empty or hold only a previous output (its
+   * .sparkify-generated marker and the files it lists, which are replaced); see output.ts.
+   */
   outDir: string;
+  /** Write into a directory holding other files too (they are kept, never deleted). */
+  force?: boolean;
   /** Total log events (default 8000). */
   events?: number;
   /** Catalogue size: distinct song ids (default 120). A few songs are written twice. */
@@ -887,6 +893,7 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
   const startSec = parseStart(opts.startDate ?? '2018-11-01');
   const endSec = startSec + days * DAY;
   const outDir = path.resolve(opts.outDir);
+  await claimOutputDir(outDir, opts.force ?? false);
 
   const rng = mulberry32(seed ^ 0x5eed5a1e);
   const msOffset = int(rng, 1, 999); // every ts ends in the same milliseconds, as in the real data
@@ -894,8 +901,12 @@ export async function generateSample(opts: GenerateOptions): Promise<GenerateSum
   // ---- catalogue -----------------------------------------------------------
   const cat = buildCatalogue(rng, nSongs, events);
   await fsp.mkdir(outDir, { recursive: true });
-  await fsp.rm(path.join(outDir, 'log_data'), { recursive: true, force: true });
-  await fsp.rm(path.join(outDir, 'song_data'), { recursive: true, force: true });
+  // Every file this run writes, known before the first is written: a song file per track, a log file a day.
+  const rel = (file: string) => path.relative(outDir, file).split(path.sep).join('/');
+  const planned = ['log_json_path.json'];
+  for (const s of cat.songs) for (const tr of s.trackIds) planned.push(`song_data/${tr[2]}/${tr[3]}/${tr[4]}/${tr}.json`);
+  for (let d = 0; d < days; d++) planned.push(rel(dayPath(outDir, startSec, d).file));
+  await writeMarker(outDir, { events, songs: nSongs, users: nUsers, days, startDate: opts.startDate ?? '2018-11-01', seed }, planned);
   await fsp.writeFile(path.join(outDir, 'log_json_path.json'), LOG_JSON_PATH);
   let songFiles = 0;
   const madeDirs = new Set<string>();

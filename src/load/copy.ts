@@ -4,13 +4,11 @@ import { SparkifyError } from '../core/errors.js';
 import type { Relation, Session } from '../warehouse/types.js';
 import { binaryKind, COPY_BINARY_HEADER } from './binary.js';
 import type { ColumnType } from './convert.js';
-import { CHUNK_BYTES, compilePlan, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat } from './decode.js';
-import type { FileRef, FileSource } from './files.js';
-import { isGzip } from './read.js';
-import { decodeInThread, decodeInWorkers, type DecodeInput, type FileChunk } from './workers.js';
+import { CHUNK_BYTES, compilePlan, MAX_JSON_VALUE_BYTES, type DecodePlan, type JsonFormat } from './plan.js';
+import { decodeInThread, decodeInWorkers, type DecodeInput, type FileChunk } from './pool/workers.js';
+import { isGzip } from './sources/read.js';
+import type { FileRef, FileSource } from './sources/types.js';
 import type { CopyOptions, RejectedRow } from '../core/copy.js';
-
-export { MAX_JSON_VALUE_BYTES } from './decode.js';
 
 export interface LoadSpec {
   relation: Relation;

@@ -856,7 +856,7 @@ export class FastRows {
   }
 }
 
-/** Where rows go: a growable buffer (see ChunkWriter in decode.ts). */
+/** Where rows go: a growable buffer (see ChunkWriter in buffers.ts). */
 export interface RowSink {
   buf: Buffer;
   pos: number;

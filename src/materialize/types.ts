@@ -12,8 +12,11 @@ export interface MaterializeContext {
   projectDir: string;
   /** Absolute local directory (or s3:// URL) the raw data is read from. */
   dataPath: string;
-  /** Re-render the model with is_incremental() true (incremental models only). */
-  renderIncremental: () => string;
+  /**
+   * The model's SQL as compiled with is_incremental() true (incremental models): compile renders every
+   * variant ahead of time, so nothing here renders templates.
+   */
+  incrementalSql?: string;
   /** Progress of a staging load, as it goes (the runner draws it). */
   onLoadProgress?: (p: LoadProgress) => void;
 }
@@ -27,4 +30,6 @@ export interface MaterializeResult {
   bytes?: number;
   /** Things the user should know that did not fail the model (an empty prefix, rejected rows, ...). */
   warnings?: string[];
+  /** What the user may want to know, not a problem (a --full-refresh the model's config turned off). */
+  notes?: string[];
 }

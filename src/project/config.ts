@@ -84,13 +84,13 @@ function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): Sparki
   const out: SparkifyError[] = [];
   const at = (k: string): SourceLocation | undefined => setAt.get(k);
   if (c.materialized === 'copy') {
-    if (c.from === undefined && c.manifest === undefined) {
+    if (!c.from && !c.manifest) {
       out.push(new SparkifyError("a copy model needs 'from' (a prefix of the files to load) or 'manifest'", {
         ...(at('materialized') ? { location: at('materialized')! } : {}),
         hint: 'Add {{config materialized="copy" from="log_data"}} (a prefix) or manifest="manifests/x.manifest"; paths are relative to the data_path var.',
       }));
     }
-    if (c.from !== undefined && c.manifest !== undefined) {
+    if (c.from && c.manifest) {
       out.push(new SparkifyError("a copy model sets both 'from' and 'manifest'", {
         location: at('manifest')!,
         hint: 'A load reads every file under a prefix (from) or exactly the files a manifest lists (manifest): keep one.',
@@ -204,7 +204,10 @@ export function treeLayers(
     const children = new Map<string, TreeResource[]>();
     for (const r of under) {
       const seg = r.path[depth];
-      if (seg !== undefined) children.set(seg, [...(children.get(seg) ?? []), r]);
+      if (seg === undefined) continue;
+      const list = children.get(seg);
+      if (list) list.push(r);
+      else children.set(seg, [r]);
     }
     // This level's own config first: layers go general to specific.
     for (const [key, value] of Object.entries(level)) if (key.startsWith('+') || isConfigName(key)) values[key] = value;
@@ -220,7 +223,7 @@ export function treeLayers(
         const here = [section, ...yamlPath].join('.');
         errors.push(new SparkifyError(`'${key}' under ${here} names no folder or ${section.slice(0, -1)}, and is not a config key`, {
           location: locate([...yamlPath, key]),
-          hint: `${didYouMean(key, [...children.keys()]) || (children.size ? `Below ${here}: ${[...children.keys()].sort().join(', ')}.` : `There is nothing below ${here}.`)} Config keys start with '+' (e.g. +materialized: table).`,
+          hint: `${didYouMean(key, [...children.keys(), ...Object.keys(CONFIG_KEYS).map((k) => `+${k}`)]) || (children.size ? `Below ${here}: ${[...children.keys()].sort().join(', ')}.` : `There is nothing below ${here}.`)} Config keys start with '+' (e.g. +materialized: table).`,
         }));
         continue;
       }

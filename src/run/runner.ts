@@ -158,10 +158,11 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     projectDir: req.projectDir,
     dataPath: req.dataPath,
     ...(req.log.loadProgress ? { onLoadProgress: req.log.loadProgress(node.name) } : {}),
-    // Compile rendered it (an incremental model always has it); nothing below compile renders templates.
-    renderIncremental: () => node.compiled_incremental_code ?? node.compiled_code ?? '',
+    // Compile rendered it; nothing below compile renders templates.
+    ...(node.compiled_incremental_code === undefined ? {} : { incrementalSql: node.compiled_incremental_code }),
   });
   for (const w of m.warnings ?? []) req.log.warn(w);
+  for (const n of m.notes ?? []) req.log.info(n);
   // Columns the YAML declares must exist in what was built.
   const declared = Object.keys(node.columns);
   if (declared.length && node.relation) {
@@ -193,6 +194,12 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     blocks: false,
   };
 }
+
+/**
+ * The model's SQL with is_incremental() true, as compile rendered it. TODO(compile renders every variant):
+ * until compile fills compiled_incremental_code, render it here; then this fallback (and `engine` and
+ * `resolveSql` in the runner) go.
+ */
 
 async function runTest(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
   const compiled = path.relative(req.projectDir, compiledPath(req.targetDir, req.compiled.manifest.project_name, node));

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
 import { SparkifyError } from '../core/errors.js';
 import type { ProjectFile } from '../project/load.js';
-import { HandlebarsEvaluator, parseTemplate, type CompiledTemplate } from './evaluate.js';
+import { HandlebarsEvaluator, parseTemplate, type CompiledTemplate, type PartialSite } from './evaluate.js';
 import type { SourceLocation } from '../core/location.js';
 
 /**
@@ -58,6 +58,19 @@ interface RenderState {
   lineOffset: number;
   isIncremental: boolean;
   out: Rendered;
+  /** The partials being rendered, innermost last: each macro file and the `{{> }}` that included it. */
+  includes: { file: string; includedFrom: SourceLocation }[];
+}
+
+/**
+ * Where an error that is not a SparkifyError was thrown inside a partial: the innermost file being rendered
+ * (its line comes from the error, a Handlebars exception's lineNumber), and the `{{> }}` site to report
+ * when the error has no line. Recorded by the innermost partial the error leaves.
+ */
+interface ErrorOrigin {
+  file: string;
+  includedFrom?: SourceLocation;
+  site: SourceLocation;
 }
 
 type HelperOptions = Handlebars.HelperOptions & { loc?: { start: { line: number; column: number } }; name?: string };
@@ -80,10 +93,13 @@ export class TemplateEngine {
   private readonly cache = new Map<string, { run: CompiledTemplate; configKeys: Record<string, ConfigKey> }>();
   private readonly context: ModelContext;
   private readonly evaluator: HandlebarsEvaluator;
+  /** Partial name -> its macros/*.sql file. */
+  private readonly partialFiles = new Map<string, string>();
+  private readonly errorOrigins = new WeakMap<object, ErrorOrigin>();
 
   private constructor(private readonly renderEnv: RenderEnv) {
     this.hb = Handlebars.create();
-    this.evaluator = new HandlebarsEvaluator(this.hb);
+    this.evaluator = new HandlebarsEvaluator(this.hb, (name, site, invoke) => this.inPartial(name, site, invoke));
     this.context = new ModelContext(renderEnv.target, renderEnv.projectName);
     this.registerBuiltins();
   }
@@ -96,6 +112,7 @@ export class TemplateEngine {
       if (m.file.endsWith('.sql')) {
         const ast = engine.checkSyntax(m.file, m.text);
         engine.hb.registerPartial(name, m.text);
+        engine.partialFiles.set(name, m.file);
         engine.evaluator.addPartialSource(m.text, ast);
       } else {
         let mod: Record<string, unknown>;
@@ -119,7 +136,7 @@ export class TemplateEngine {
   /** Render one model/test file. `lineOffset` is added to reported lines (for templates cut out of a file). */
   render(file: string, text: string, opts: { isIncremental?: boolean; lineOffset?: number } = {}): Rendered {
     const out: Rendered = { sql: '', refs: [], sources: [], config: {}, configKeys: {}, usesIsIncremental: false };
-    this.state = { file, lineOffset: opts.lineOffset ?? 0, isIncremental: opts.isIncremental ?? false, out };
+    this.state = { file, lineOffset: opts.lineOffset ?? 0, isIncremental: opts.isIncremental ?? false, out, includes: [] };
     try {
       const t = this.template(file, text);
       out.sql = t.run(this.context);
@@ -144,7 +161,7 @@ export class TemplateEngine {
     let t = this.cache.get(text);
     if (!t) {
       const ast = this.checkSyntax(file, text);
-      t = { run: this.evaluator.compile(text, ast), configKeys: configKeys(ast) };
+      t = { run: this.evaluator.compile(text, ast), configKeys: configKeys(text, ast) };
       this.cache.set(text, t);
     }
     return t;
@@ -161,6 +178,7 @@ export class TemplateEngine {
   private templateError(file: string, err: unknown): SparkifyError {
     if (err instanceof SparkifyError) return err;
     const e = err as Error & { lineNumber?: number; column?: number };
+    const origin = typeof err === 'object' && err !== null ? this.errorOrigins.get(err) : undefined;
     const firstLine = e.message.split('\n')[0] ?? '';
     const parse = /Parse error on line (\d+)/.exec(firstLine);
     if (parse) {
@@ -171,16 +189,47 @@ export class TemplateEngine {
       });
     }
     const msg = firstLine.replace(/ - \d+:\d+$/, '').replace(/ not defined in .*$/, ' is not defined');
+    const inFile = origin ? { file: origin.file, ...(origin.includedFrom ? { includedFrom: origin.includedFrom } : {}) } : { file };
+    const location = e.lineNumber
+      ? { ...inFile, line: e.lineNumber + (origin ? 0 : (this.state?.lineOffset ?? 0)), column: (e.column ?? 0) + 1 }
+      : (origin?.site ?? { file, line: 1, column: 0 });
     return new SparkifyError(`template error: ${msg}`, {
-      location: e.lineNumber ? { file, line: e.lineNumber, column: (e.column ?? 0) + 1 } : { file, line: 1, column: 0 },
+      location,
       hint: 'Helpers are ref, source, var, env, config, is_incremental, this, target.* and your macros.',
     });
   }
 
-  private where(options: HelperOptions): SourceLocation {
+  /** The file being rendered at a line of it: a partial's own lines, the template's shifted by lineOffset. */
+  private at(line: number, column: number): SourceLocation {
     const s = this.state!;
+    const inner = s.includes[s.includes.length - 1];
+    if (!inner) return { file: s.file, line: line + s.lineOffset, column };
+    return { file: inner.file, line, column, includedFrom: inner.includedFrom };
+  }
+
+  private where(options: HelperOptions): SourceLocation {
     const start = options.loc?.start;
-    return { file: s.file, line: (start?.line ?? 1) + s.lineOffset, column: (start?.column ?? 0) + 1 };
+    return this.at(start?.line ?? 1, (start?.column ?? 0) + 1);
+  }
+
+  /** The evaluator's partial hook: tracks which macro file is rendering, and where a failure left it. */
+  private inPartial(name: string, site: PartialSite, invoke: () => unknown): unknown {
+    const s = this.state;
+    if (!s) return invoke();
+    const siteLoc = this.at(site.line, site.column);
+    const file = this.partialFiles.get(name);
+    if (file) s.includes.push({ file, includedFrom: siteLoc });
+    try {
+      return invoke();
+    } catch (err) {
+      if (typeof err === 'object' && err !== null && !(err instanceof SparkifyError) && !this.errorOrigins.has(err)) {
+        // A missing partial or a failure without a line is reported at the {{> }} that reached it.
+        this.errorOrigins.set(err, file ? { file, includedFrom: siteLoc, site: siteLoc } : { file: siteLoc.file, ...(siteLoc.includedFrom ? { includedFrom: siteLoc.includedFrom } : {}), site: siteLoc });
+      }
+      throw err;
+    } finally {
+      if (file) s.includes.pop();
+    }
   }
 
   private registerBuiltins(): void {
@@ -265,28 +314,39 @@ export class TemplateEngine {
 interface ConfigKey {
   line: number;
   column: number;
-  path?: hbs.AST.PathExpression;
+  /** The value as written, when it is a path (which Handlebars looks up instead of taking literally). */
+  path?: string;
 }
 
-function configKeys(ast: hbs.AST.Program): Record<string, ConfigKey> {
+function configKeys(text: string, ast: hbs.AST.Program): Record<string, ConfigKey> {
+  const lines = text.split('\n');
+  const source = (loc: hbs.AST.SourceLocation): string =>
+    loc.start.line === loc.end.line ? (lines[loc.start.line - 1] ?? '').slice(loc.start.column, loc.end.column) : '';
   const out: Record<string, ConfigKey> = {};
-  const visit = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const n of node) visit(n);
-      return;
+  if (!text.includes('config')) return out;
+  const record = (n: { path: hbs.AST.Expression; hash?: hbs.AST.Hash }): void => {
+    if ((n.path as hbs.AST.PathExpression).original !== 'config' || !n.hash) return;
+    for (const pair of n.hash.pairs) {
+      out[pair.key] ??= {
+        line: pair.loc.start.line,
+        column: pair.loc.start.column + 1,
+        ...(pair.value.type === 'PathExpression' ? { path: source(pair.value.loc) || (pair.value as hbs.AST.PathExpression).original } : {}),
+      };
     }
-    const n = node as { type?: string; path?: { original?: unknown }; hash?: hbs.AST.Hash };
-    if ((n.type === 'MustacheStatement' || n.type === 'SubExpression') && n.path?.original === 'config' && n.hash) {
-      for (const pair of n.hash.pairs) {
-        out[pair.key] ??= {
-          line: pair.loc.start.line,
-          column: pair.loc.start.column + 1,
-          ...(pair.value.type === 'PathExpression' ? { path: pair.value as hbs.AST.PathExpression } : {}),
-        };
+  };
+  // Statements and the blocks they open; {{config}} is a statement, or a subexpression inside one.
+  const visit = (program: hbs.AST.Program | undefined): void => {
+    for (const s of program?.body ?? []) {
+      if (s.type === 'MustacheStatement' || s.type === 'BlockStatement') {
+        const m = s as hbs.AST.MustacheStatement | hbs.AST.BlockStatement;
+        record(m);
+        for (const p of [...m.params, ...(m.hash?.pairs.map((x) => x.value) ?? [])]) if (p.type === 'SubExpression') record(p as hbs.AST.SubExpression);
+        if (s.type === 'BlockStatement') {
+          visit((s as hbs.AST.BlockStatement).program);
+          visit((s as hbs.AST.BlockStatement).inverse);
+        }
       }
     }
-    for (const [k, v] of Object.entries(node)) if (k !== 'loc' && typeof v === 'object') visit(v);
   };
   visit(ast);
   return out;
@@ -296,14 +356,14 @@ function configKeys(ast: hbs.AST.Program): Record<string, ConfigKey> {
  * A config value written as a path that found nothing: Handlebars reads `unique_key=["id"]` or
  * `materialized=table` as a lookup, which yields nothing and would silently drop the key.
  */
-function unresolvedConfig(file: string, key: string, k: ConfigKey & { path: hbs.AST.PathExpression }, lineOffset: number): SparkifyError {
-  const p = k.path;
-  const list = p.original.startsWith('[');
-  const names = p.parts.map((x) => JSON.stringify(x.replace(/^["']|["']$/g, '')));
-  return new SparkifyError(`config ${key}=${p.original} is not a value: Handlebars reads it as a path${list ? ', not a list' : ''}, and it names nothing`, {
+function unresolvedConfig(file: string, key: string, k: ConfigKey & { path: string }, lineOffset: number): SparkifyError {
+  const written = k.path;
+  const list = written.startsWith('[');
+  const names = list ? written.slice(1, -1).split(/[\s,]+/).filter(Boolean).map((x) => JSON.stringify(x.replace(/^["']|["']$/g, ''))) : [];
+  return new SparkifyError(`config ${key}=${written} is not a value: Handlebars reads it as a path${list ? ', not a list' : ''}, and it names nothing`, {
     location: { file, line: k.line + lineOffset, column: k.column },
     hint: list
       ? `Write a list as ${key}=(list ${names.join(' ') || '"a" "b"'}), or one name as ${key}="name".`
-      : `Quote strings: ${key}="${p.original}"; true, false and numbers are written bare.`,
+      : `Quote strings: ${key}="${written}"; true, false and numbers are written bare.`,
   });
 }

@@ -36,6 +36,19 @@ type Node = hbs.AST.Node;
 type PathNode = hbs.AST.PathExpression;
 type SexprNode = hbs.AST.MustacheStatement | hbs.AST.SubExpression | hbs.AST.BlockStatement;
 
+/** Where a `{{> name}}` statement is in the template that includes it (1-based line and column). */
+export interface PartialSite {
+  line: number;
+  column: number;
+}
+
+/**
+ * Called around every invocation of a partial registered in the environment (not inline partials), on both
+ * paths: evaluated templates and templates Handlebars compiles. `invoke` renders it; the hook may track
+ * which file is being rendered and annotate errors thrown inside it.
+ */
+export type PartialHook = (name: string, site: PartialSite, invoke: () => unknown) => unknown;
+
 /** A rendered template: like Handlebars' TemplateDelegate for a context without runtime options. */
 export interface CompiledTemplate {
   (context: unknown): string;
@@ -133,10 +146,15 @@ export class HandlebarsEvaluator {
   private readonly protoAccessControl: unknown;
   private readonly nullContext = Object.seal({});
   private readonly partialCache = new Map<string, Prepared>();
+  /** Partial text -> compileWithSites of it, for partials included from Handlebars-compiled templates. */
+  private readonly siteCompiled = new Map<string, Handlebars.TemplateDelegate>();
   private seq = 0;
   readonly lookupProperty: (parent: Any, name: string) => unknown;
 
-  constructor(private readonly hb: HB) {
+  constructor(
+    private readonly hb: HB,
+    private readonly onPartial?: PartialHook,
+  ) {
     this.protoAccessControl = protoAccess.createProtoAccessControl({});
     const pac = this.protoAccessControl;
     this.lookupProperty = (parent: Any, name: string): unknown => {
@@ -175,8 +193,60 @@ export class HandlebarsEvaluator {
       return { kind: 'eval', program: new ProgramCompiler(this).program(ast, undefined) };
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
-      return { kind: 'compiled', fn: this.hb.compile(text, { noEscape: true, strict: true }), reason: err.message };
+      const fn = this.onPartial ? this.compileWithSites(text) : this.hb.compile(text, { noEscape: true, strict: true });
+      return { kind: 'compiled', fn, reason: err.message };
     }
+  }
+
+  /**
+   * hb.compile, with each static `{{> name}}` renamed to a name of its own that resolves to a function
+   * partial calling the hook with the statement's site: Handlebars gives a partial no location of the
+   * statement that includes it. The AST is the unprocessed one, so hb.compile strips whitespace as it does
+   * for the text.
+   */
+  private compileWithSites(text: string): Handlebars.TemplateDelegate {
+    const ast = (this.hb as Any).parseWithoutProcessing(text) as AST;
+    const sites: Any = {};
+    const visit = (node: Any): void => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (node.type === 'PartialStatement' && node.name.type === 'PathExpression' && node.name.original !== '@partial-block') {
+        const name = String(node.name.original);
+        const site: PartialSite = { line: node.loc.start.line, column: node.loc.start.column + 1 };
+        const key = `${name}\u0001${site.line}:${site.column}`;
+        node.name.original = key;
+        sites[key] = this.sitePartial(name, site);
+      }
+      for (const k of ['body', 'program', 'inverse']) visit(node[k]);
+    };
+    visit(ast);
+    const fn = this.hb.compile(ast, { noEscape: true, strict: true });
+    return (context: unknown, options: Any = {}) => {
+      const partials = extend({}, options.partials ?? this.hb.partials, sites);
+      return fn(context, extend({}, options, { partials }));
+    };
+  }
+
+  /**
+   * The function partial a renamed `{{> name}}` resolves to, called by Handlebars' invokePartial (which has
+   * merged the hash into the context and indents the result). A string partial is compiled by Handlebars as
+   * it would be (with renamed sites too), and run on the caller's options: inline partials of the caller
+   * stay visible inside it, as they are in Handlebars.
+   */
+  private sitePartial(name: string, site: PartialSite): (context: unknown, options: Any) => unknown {
+    const own = (obj: Any): unknown => (Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined);
+    return (context, options) => {
+      const current = own(options.partials);
+      const registered = own(this.hb.partials);
+      // An inline partial of the same name shadows the registered one.
+      if (current !== registered && typeof current === 'function') return current(context, options);
+      return this.onPartial!(name, site, () => {
+        if (typeof registered !== 'string') return this.invokePartial(name, registered, context, extend({}, options, { indent: undefined, hash: undefined }));
+        let fn = this.siteCompiled.get(registered);
+        if (!fn) this.siteCompiled.set(registered, (fn = this.compileWithSites(registered)));
+        return fn(context, options);
+      });
+    };
   }
 
   // --- runtime ------------------------------------------------------------------------------------
@@ -243,7 +313,12 @@ export class HandlebarsEvaluator {
   }
 
   /** invokePartial; `found` is lookupProperty(partials, name), done before the context is evaluated. */
-  partial(name: string, found: unknown, context: unknown, options: Any): unknown {
+  partial(name: string, found: unknown, context: unknown, options: Any, site?: PartialSite): unknown {
+    if (!this.onPartial || !site) return this.invokePartial(name, found, context, options);
+    return this.onPartial(name, site, () => this.invokePartial(name, found, context, options));
+  }
+
+  private invokePartial(name: string, found: unknown, context: unknown, options: Any): unknown {
     const hb = this.hb;
     let partial: Any = found;
     if (options.hash) context = extend({}, context, options.hash);
@@ -675,6 +750,7 @@ class ProgramCompiler {
     const indent = p.indent || '';
     const bpFlag = this.blockParamsFlag();
     const ev = this.ev;
+    const site: PartialSite | undefined = p.loc ? { line: p.loc.start.line, column: p.loc.start.column + 1 } : undefined;
     return (f) => {
       const found = ev.lookupProperty(ev.partials, name);
       const ctx = context(f);
@@ -683,7 +759,7 @@ class ProgramCompiler {
       options.data = f.data;
       if (bpFlag()) options.blockParams = f.bp;
       if (indent) options.indent = indent;
-      return ev.partial(name, found, ctx, options);
+      return ev.partial(name, found, ctx, options, site);
     };
   }
 }

@@ -6,6 +6,8 @@ import { postgresDialect } from './postgres-dialect.js';
 import { takeDirLock } from './dir-lock.js';
 import { notStarted, toSqlError } from './errors.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
+import { showOnPglite } from './show.js';
+import type { ShowResult } from './values.js';
 import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
 
 type PGliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
@@ -87,6 +89,9 @@ class EmbeddedDriver implements Driver {
   async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     refuseIfAborted(this.signal, 'begin');
     return this.db.transaction((tx) => fn(sessionOf(tx, this.signal)));
+  }
+  show(sql: string): Promise<ShowResult> {
+    return showOnPglite(this.db, sql);
   }
   async close(): Promise<void> {
     try {

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import type { TargetConfig } from '../project/schema.js';
+import type { WarehouseTarget } from './target.js';
 import type { Warehouse } from './types.js';
 
 export type { Warehouse, Driver, Dialect, Relation, Session, QueryResult } from './types.js';
+export type { WarehouseTarget } from './target.js';
 export { SqlError } from './errors.js';
 
 /** Open the warehouse a target names. */
@@ -24,7 +25,7 @@ export interface OpenOptions {
 
 // Each driver module is imported only for its target type: PGlite, pg and the AWS SDK are large, and a
 // process that has loaded PGlite creates files several times slower (issue 9), which `compile` would pay.
-export async function openWarehouse(targetName: string, target: TargetConfig, projectDir: string, opts: OpenOptions = {}): Promise<Warehouse> {
+export async function openWarehouse(targetName: string, target: WarehouseTarget, projectDir: string, opts: OpenOptions = {}): Promise<Warehouse> {
   const signal = opts.signal ? { signal: opts.signal } : {};
   switch (target.type) {
     case 'embedded':

@@ -5,6 +5,8 @@ import { SparkifyError } from '../core/errors.js';
 import { notStarted, toSqlError } from './errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
+import { showOnPostgres } from './show.js';
+import type { ShowResult } from './values.js';
 import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.js';
 
 export interface PostgresSettings {
@@ -95,6 +97,9 @@ class PostgresDriver implements Driver {
         throw err;
       }
     });
+  }
+  show(sql: string): Promise<ShowResult> {
+    return showOnPostgres(this.pool, sql);
   }
   async runLock(opts: { wait: boolean; onWait?: () => void }): Promise<() => Promise<void>> {
     // A session-level advisory lock on a client of its own (outside the pool), keyed by database + schema.

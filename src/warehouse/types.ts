@@ -2,6 +2,7 @@
 // Nothing outside src/warehouse/ knows which database it talks to.
 import type { CopyOptions, RejectedRow } from '../core/copy.js';
 import type { CopyChunk } from './copy-stream.js';
+import type { ShowResult } from './values.js';
 
 export interface Relation {
   schema: string;
@@ -75,6 +76,11 @@ export interface Driver extends Session {
   runLock?(opts: { wait: boolean; onWait?: (holder?: string) => void }): Promise<() => Promise<void>>;
   /** Run `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T>;
+  /**
+   * One query for `show`: values as the warehouse holds them (values.ts), the same on every target and in
+   * every TZ, with the session's time zone UTC. Other callers keep `query`'s JavaScript values.
+   */
+  show(sql: string): Promise<ShowResult>;
   close(): Promise<void>;
 }
 

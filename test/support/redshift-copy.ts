@@ -12,8 +12,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadJson } from '../../src/load/copy.js';
 import type { ColumnType } from '../../src/load/convert.js';
-import type { FileRef, FileSource } from '../../src/load/files.js';
-import { parseManifest } from '../../src/load/manifest.js';
+import type { FileRef, FileSource } from '../../src/load/sources/types.js';
+import { parseManifest } from '../../src/materialize/copy/manifest.js';
 import type { RejectedRow } from '../../src/core/copy.js';
 
 export interface StandinS3 {

@@ -1,5 +1,7 @@
-import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { GetStatementResultCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { showOfDataApi } from '../show.js';
 import type { Driver, QueryResult, S3CopyResult, S3CopySpec, Session } from '../types.js';
+import { SHOW_TIME_ZONE_SESSION, type ShowResult } from '../values.js';
 import { copyInSession, LoadErrorLog, type CopyContext } from './copy.js';
 import { DataApi } from './data-api.js';
 import { copyUnsupported } from './errors.js';
@@ -93,6 +95,18 @@ export class RedshiftDataDriver implements Driver {
       }
       return result;
     });
+  }
+
+  show(sql: string): Promise<ShowResult> {
+    // Dates and timestamps come as Redshift's text; the cells are read by show.ts, not fieldValue.
+    return this.sessions.with((lease) =>
+      this.sessions.serial(lease, async () => {
+        await this.api.statement(SHOW_TIME_ZONE_SESSION, undefined, lease);
+        const out = await this.api.submit(sql, [], lease);
+        const id = (await this.api.finish(out.id, sql)).Id ?? out.id;
+        return showOfDataApi((token) => this.api.call(() => this.client.send(new GetStatementResultCommand({ Id: id, ...(token ? { NextToken: token } : {}) }))));
+      }),
+    );
   }
 
   runLock(opts: { wait: boolean; onWait?: (holder?: string) => void }): Promise<() => Promise<void>> {

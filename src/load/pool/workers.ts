@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
-import { BufferPool, FileDecoder, RELEASE, WRITER_SLACK, type CompiledPlan, type DecodedChunk, type DecodePlan } from './decode.js';
-import { SparkifyError } from '../core/errors.js';
+import { SparkifyError } from '../../core/errors.js';
+import { BufferPool, RELEASE, WRITER_SLACK } from '../buffers.js';
+import { FileDecoder, type DecodedChunk } from '../decode.js';
+import type { CompiledPlan, DecodePlan } from '../plan.js';
+import { fileChunks } from '../sources/read.js';
+import type { FileRef, FileSource } from '../sources/types.js';
 import type { FromWorker, ToWorker, WorkerFailure } from './decode-worker.js';
-import { reopenableSources, type FileRef, type FileSource } from './files.js';
-import { fileChunks } from './read.js';
 
 /**
  * Where decoding happens. On the main thread (small loads) or in worker threads: files are handed to N
@@ -119,7 +121,7 @@ export async function* decodeInWorkers(plan: DecodePlan, input: DecodeInput, cou
   const files = input.files;
   const queues = files.map(() => ({ chunks: [] as (FileChunk & { from: Worker })[], done: false, stop: false, error: undefined as unknown }));
   // Workers read local files and S3 objects themselves; other sources' bytes go through the main thread.
-  const selfRead = reopenableSources.has(input.source);
+  const selfRead = input.source.reopenable === true;
   let failure: unknown;
   let cancelled = false;
   let waiter: (() => void) | undefined;

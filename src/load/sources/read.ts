@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import { Readable, Transform, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { SparkifyError } from '../core/errors.js';
-import { BufferPool } from './decode.js';
-import { localFiles, type FileRef, type FileSource } from './files.js';
+import { SparkifyError } from '../../core/errors.js';
+import { BufferPool } from '../buffers.js';
+import { localFiles } from './local.js';
+import type { FileRef, FileSource } from './types.js';
 
 /** Is this file gzip: by the load's GZIP option, or by its .gz suffix. */
 export function isGzip(file: FileRef, gzipOption: boolean): boolean {

@@ -1,7 +1,7 @@
 import { SparkifyError } from '../core/errors.js';
 
 /**
- * How a JSON object maps to the staging table's columns, as Redshift's COPY ... FORMAT AS JSON does it:
+ * Row paths: how a JSON object maps to the staging table's columns, as Redshift's COPY ... FORMAT AS JSON does it:
  * 'auto' matches top-level keys to column names (case-sensitive; 'auto ignorecase' not), a JSONPaths file
  * gives one path a column, in column order.
  */
@@ -121,4 +121,19 @@ export function jsonErrorPosition(text: string, message: string): { line: number
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return { line, column: offset - before.lastIndexOf('\n'), reason };
+}
+
+/**
+ * The top-level key of each JSONPath when every path is one member ($['a'], $["a"], $.a), as
+ * compileJsonPath reads them; otherwise undefined (nested paths and indexes: the generic path does them).
+ */
+export function singleKeyPaths(text: string): string[] | undefined {
+  const paths = (JSON.parse(text) as { jsonpaths: string[] }).jsonpaths;
+  const keys: string[] = [];
+  for (const p of paths) {
+    const m = /^\$(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\])$/.exec(p);
+    if (!m) return undefined;
+    keys.push(m[1] ?? (m[2] ?? m[3])!.replace(/\\(.)/g, '$1'));
+  }
+  return keys;
 }

@@ -1,38 +1,15 @@
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { SparkifyError } from '../core/errors.js';
-
-/** A file to load: where it is and what identifies its version. */
-export interface FileRef {
-  /** Absolute path (local) or s3://bucket/key. */
-  url: string;
-  /** Path shown in messages: relative to the data root. */
-  display: string;
-  size: number;
-  mtimeMs: number;
-  /** S3's ETag: a version identity better than mtime. */
-  etag?: string;
-}
-
-export interface FileSource {
-  list(prefix: string): Promise<FileRef[]>;
-  /** The whole file (small files: JSONPaths, manifests). Loads use `open`. */
-  read(file: FileRef): Promise<Buffer>;
-  readText(location: string): Promise<string>;
-  /**
-   * The file's bytes as a stream, never whole in memory. Errors (a missing object, a lost connection)
-   * arrive as the stream's error. Optional: a source without it is read whole with `read`.
-   */
-  open?(file: FileRef): Readable;
-}
+import { SparkifyError } from '../../core/errors.js';
+import type { FileSource } from './types.js';
 
 /** Bytes a local read asks for at a time. */
 const READ_CHUNK = 1024 * 1024;
 
 /** Files under a local directory, recursively, in a stable (sorted) order. */
 export const localFiles: FileSource = {
+  reopenable: true,
   async list(prefix) {
     let stat;
     try {
@@ -63,15 +40,3 @@ export const localFiles: FileSource = {
     }
   },
 };
-
-/**
- * Sources a decode worker can open again by URL (with fileSourceFor) and read itself, so the main thread
- * never touches their bytes. Other sources are read on the main thread and their bytes posted to workers.
- */
-export const reopenableSources = new WeakSet<FileSource>([localFiles]);
-
-export async function fileSourceFor(location: string): Promise<FileSource> {
-  // The AWS SDK is loaded only when a location is on S3.
-  if (location.startsWith('s3://')) return (await import('./s3.js')).s3Files;
-  return localFiles;
-}

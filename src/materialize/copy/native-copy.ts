@@ -1,11 +1,11 @@
-import { SparkifyError } from '../core/errors.js';
-import { loadFailure, type LoadResult } from '../load/copy.js';
-import { fileSourceFor, type FileRef } from '../load/files.js';
-import { parseManifest } from '../load/manifest.js';
-import { CopyRejectedError } from '../warehouse/errors.js';
-import type { Relation, S3CopySpec, Session } from '../warehouse/types.js';
-import type { SourceLocation } from '../core/location.js';
-import type { RejectedRow } from '../core/copy.js';
+import { SparkifyError } from '../../core/errors.js';
+import { loadFailure, type LoadResult } from '../../load/copy.js';
+import { fileSourceFor, type FileRef } from '../../load/sources/index.js';
+import { parseManifest } from './manifest.js';
+import { CopyRejectedError } from '../../warehouse/errors.js';
+import type { Relation, S3CopySpec, Session } from '../../warehouse/types.js';
+import type { SourceLocation } from '../../core/location.js';
+import type { RejectedRow } from '../../core/copy.js';
 
 // Staging loads on a warehouse that loads files itself, from S3 (Session.copyFromS3, e.g. Redshift's COPY).
 // The engine still lists the files (the ledger records exactly what a load read) but never reads their

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { SparkifyError } from '../core/errors.js';
-import { reopenableSources, type FileRef, type FileSource } from './files.js';
+import { SparkifyError } from '../../core/errors.js';
+import type { FileRef, FileSource } from './types.js';
 
 /**
  * Files on S3 through the SDK's standard configuration: the credential chain, AWS_REGION, and
@@ -49,6 +49,7 @@ function s3Error(err: unknown, url: string): SparkifyError {
 }
 
 export const s3Files: FileSource = {
+  reopenable: true,
   async list(prefixUrl) {
     const { bucket, key } = parseS3Url(prefixUrl);
     const prefix = key;
@@ -111,5 +112,3 @@ export const s3Files: FileSource = {
     }
   },
 };
-
-reopenableSources.add(s3Files);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Relation, Session, Warehouse } from '../warehouse/types.js';
-import type { FileRef } from './files.js';
-import type { RejectedRow } from '../core/copy.js';
+import type { Relation, Session, Warehouse } from '../../warehouse/types.js';
+import type { FileRef } from '../../load/sources/index.js';
+import type { RejectedRow } from '../../core/copy.js';
 
 // What each staging (copy) model has loaded, kept in the warehouse beside the staging table and written in
 // the same transaction as the rows: a later run loads only the files not listed here, and a crash at any

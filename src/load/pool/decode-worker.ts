@@ -1,8 +1,10 @@
 import { parentPort } from 'node:worker_threads';
-import { SparkifyError } from '../core/errors.js';
-import { BufferPool, compilePlan, FileDecoder, WRITER_SLACK, type CompiledPlan, type DecodedChunk, type DecodePlan } from './decode.js';
-import { fileSourceFor, type FileRef } from './files.js';
-import { fileChunks } from './read.js';
+import { SparkifyError } from '../../core/errors.js';
+import { BufferPool, WRITER_SLACK } from '../buffers.js';
+import { FileDecoder, type DecodedChunk } from '../decode.js';
+import { compilePlan, type CompiledPlan, type DecodePlan } from '../plan.js';
+import { fileSourceFor, type FileRef } from '../sources/index.js';
+import { fileChunks } from '../sources/read.js';
 
 /**
  * A decode worker (see workers.ts): one file at a time, it turns a file's bytes into chunks of COPY text,

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SparkifyError } from '../core/errors.js';
-import { fileSourceFor, type FileRef, type FileSource } from './files.js';
+import { SparkifyError } from '../../core/errors.js';
+import { fileSourceFor, type FileRef, type FileSource } from '../../load/sources/index.js';
 
 // Redshift manifest files: the exact list of files a COPY loads.
 //
