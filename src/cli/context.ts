@@ -4,7 +4,8 @@ import { SparkifyError } from '../core/errors.js';
 import type { CompileResult } from '../graph/compile.js';
 import { selectNodes } from '../graph/selector.js';
 import type { ResourceType } from '../graph/types.js';
-import { openWarehouse, type Warehouse } from '../warehouse/index.js';
+import { openWarehouse, type OpenOptions, type Warehouse } from '../warehouse/index.js';
+import { interruptSignal } from './interrupt.js';
 import type { Logger } from '../run/log.js';
 import { readState } from '../run/state.js';
 
@@ -72,8 +73,15 @@ export function checkDataPath(ctx: Context, selected: Set<string>): void {
   }
 }
 
-export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>, opts: { threads?: number; wait?: boolean } = {}): Promise<T> {
-  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir, opts);
+/** Open the target's warehouse for `fn`, cancelled by Ctrl-C (interrupt.ts); a wait for another process is said on stderr unless `onWait` says it. */
+export async function withWarehouse<T>(ctx: Context, fn: (wh: Warehouse) => Promise<T>, opts: Omit<OpenOptions, 'signal' | 'command'> = {}): Promise<T> {
+  const wh = await openWarehouse(ctx.targetName, ctx.target, ctx.project.dir, {
+    onWait: (holder) => process.stderr.write(`Waiting for another sparkify process that uses target ${ctx.targetName}: ${holder} ...\n`),
+    ...opts,
+    signal: interruptSignal(),
+    // The subcommand only: arguments may hold secrets (--vars).
+    command: `sparkify ${process.argv[2] ?? ''}`.trim(),
+  });
   try {
     return await fn(wh);
   } finally {

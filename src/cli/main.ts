@@ -4,6 +4,7 @@ import { SparkifyError, errorMessage } from '../core/errors.js';
 import { consoleLogger } from '../run/log.js';
 import { compileCommand, debugCommand, lsCommand, showCommand } from './inspect.js';
 import { generateCommand } from './generate.js';
+import { exitCodeAfter } from './interrupt.js';
 import { runCommand } from './run.js';
 
 // Exit codes (DESIGN.md): 0 success; 1 a model, load or test failed; 2 usage, project or configuration error.
@@ -110,3 +111,5 @@ try {
     process.exitCode = 2;
   }
 }
+// An interrupted command ends with 130, however it ended.
+process.exitCode = exitCodeAfter(Number(process.exitCode ?? 0));

@@ -43,13 +43,11 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
   }
   checkDataPath(ctx, selected);
 
+  const onWait = (holder?: string): void => log.info(`Another sparkify run holds this target${holder ? ` (${holder})` : ''}; waiting for it to finish ...`);
   const results = await withWarehouse(ctx, async (warehouse) => {
     const n = Math.min(threads, warehouse.driver.maxConcurrency);
     log.info(`Concurrency: ${n} thread${n === 1 ? '' : 's'} (${warehouse.description})`);
-    const unlock = await warehouse.driver.runLock?.({
-      wait: opts.wait ?? true,
-      onWait: (holder) => log.info(`Another sparkify run holds this target${holder ? ` (${holder})` : ''}; waiting for it to finish ...`),
-    });
+    const unlock = await warehouse.driver.runLock?.({ wait: opts.wait ?? true, onWait });
     log.info('');
     try {
       return await executeNodes({
@@ -68,7 +66,7 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
     } finally {
       await unlock?.();
     }
-  }, { threads, wait: opts.wait ?? true });
+  }, { threads, wait: opts.wait ?? true, onWait });
   const elapsed = (Date.now() - started) / 1000;
   writeRunResults(ctx.targetDir, results, invocationId, elapsed, runArgs(command, opts, ctx.targetName));
   recordState(ctx.project.dir, ctx.targetName, manifest, results);

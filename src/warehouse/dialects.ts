@@ -1,5 +1,5 @@
 import { postgresDialect } from './postgres-dialect.js';
-import { redshiftDialect } from './redshift-dialect.js';
+import { redshiftDialect } from './redshift/dialect.js';
 import type { Dialect } from './types.js';
 
 /** The SQL dialect of a target type, without loading its driver (compile names relations through it). */

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { SparkifyError } from '../core/errors.js';
 import { postgresDialect } from './postgres-dialect.js';
-import { toSqlError } from './errors.js';
+import { takeDirLock } from './dir-lock.js';
+import { notStarted, toSqlError } from './errors.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
 import { showOnPglite } from './show.js';
 import type { ShowResult } from './values.js';
@@ -11,10 +12,31 @@ import type { Driver, QueryResult, Relation, Session, Warehouse } from './types.
 
 type PGliteSession = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
+export interface EmbeddedOpenOptions {
+  /** Wait (up to 60 s) for another process using the data directory (default), or fail at once. */
+  wait?: boolean;
+  /** Called once if this process waits: who holds the data directory. */
+  onWait?: (holder: string) => void;
+  /** What this process runs, as a process waiting for it is told (default: the script's name). */
+  command?: string;
+  /**
+   * The run's cancellation: the wait for the data directory ends, and no statement starts after it. (A
+   * statement already running finishes: PGlite runs it on this thread and cannot be interrupted.)
+   */
+  signal?: AbortSignal;
+}
+
 /** The embedded warehouse: real Postgres compiled to WASM, one data directory under the project. */
-export async function openEmbedded(dataDir: string, schema: string, opts: { wait?: boolean } = {}): Promise<Warehouse> {
+export async function openEmbedded(dataDir: string, schema: string, opts: EmbeddedOpenOptions = {}): Promise<Warehouse> {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
-  const release = await lockDataDir(dataDir, opts.wait === false ? 0 : 60_000);
+  // Beside the data directory (PGlite owns the directory itself); the name differs from the older lock file.
+  const release = await takeDirLock(`${dataDir}.locks`, {
+    waitMs: opts.wait === false ? 0 : 60_000,
+    command: opts.command ?? path.basename(process.argv[1] ?? 'node'),
+    what: `the embedded database ${dataDir}`,
+    ...(opts.onWait ? { onWait: opts.onWait } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   let db: PGlite;
   // What Postgres says while starting (kept to tell why it could not start; otherwise PGlite only says it failed).
   const startup: string[] = [];
@@ -37,7 +59,7 @@ export async function openEmbedded(dataDir: string, schema: string, opts: { wait
       cause: err,
     });
   }
-  const driver = new EmbeddedDriver(db, release);
+  const driver = new EmbeddedDriver(db, release, opts.signal);
   if (schema !== 'public') await driver.exec(postgresDialect.createSchema(schema));
   await driver.exec(`set search_path to ${postgresDialect.quote(schema)}, public`);
   return { driver, dialect: postgresDialect, schema, description: `embedded Postgres at ${dataDir}` };
@@ -50,19 +72,23 @@ class EmbeddedDriver implements Driver {
   constructor(
     private readonly db: PGlite,
     private readonly release: () => void,
+    private readonly signal?: AbortSignal,
   ) {}
 
-  query(sql: string, params?: unknown[]): Promise<QueryResult> {
+  async query(sql: string, params?: unknown[]): Promise<QueryResult> {
+    refuseIfAborted(this.signal, sql);
     return runQuery(this.db, sql, params);
   }
-  exec(sql: string): Promise<QueryResult> {
+  async exec(sql: string): Promise<QueryResult> {
+    refuseIfAborted(this.signal, sql);
     return runExec(this.db, sql);
   }
   copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<CopyChunk>): Promise<number> {
     return this.transaction((tx) => tx.copyIn(relation, columns, chunks));
   }
-  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(sessionOf(tx)));
+  async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
+    refuseIfAborted(this.signal, 'begin');
+    return this.db.transaction((tx) => fn(sessionOf(tx, this.signal)));
   }
   show(sql: string): Promise<ShowResult> {
     return showOnPglite(this.db, sql);
@@ -76,11 +102,22 @@ class EmbeddedDriver implements Driver {
   }
 }
 
-function sessionOf(s: PGliteSession): Session {
+function refuseIfAborted(signal: AbortSignal | undefined, sql: string): void {
+  if (signal?.aborted) throw notStarted(sql);
+}
+
+function sessionOf(s: PGliteSession, signal: AbortSignal | undefined): Session {
   return {
-    query: (sql, params) => runQuery(s, sql, params),
-    exec: (sql) => runExec(s, sql),
+    async query(sql, params) {
+      refuseIfAborted(signal, sql);
+      return runQuery(s, sql, params);
+    },
+    async exec(sql) {
+      refuseIfAborted(signal, sql);
+      return runExec(s, sql);
+    },
     async copyIn(relation, columns, chunks: AsyncIterable<CopyChunk>) {
+      refuseIfAborted(signal, 'copy');
       // PGlite's bulk path reads a whole Blob into memory: chunks (strings or UTF-8 bytes of whole rows) are
       // gathered into Blobs of about COPY_BLOB_BYTES, one COPY statement each: bounded memory, and few
       // enough statements that their fixed cost does not count. A stream that starts with the binary COPY
@@ -145,50 +182,4 @@ async function runExec(s: PGliteSession, sql: string): Promise<QueryResult> {
   // PGlite reports 0 affected rows for CREATE TABLE AS; say "unknown" rather than a wrong 0.
   const unknown = fields.length === 0 && /^\s*create\b/i.test(sql);
   return { rows: last.rows as Record<string, unknown>[], fields, ...(unknown ? {} : { rowCount: last.affectedRows ?? last.rows.length }) };
-}
-
-/**
- * One process at a time may open a data directory (two would corrupt it). A second command waits for the
- * first, then fails with a clear message if it waits too long.
- */
-async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() => void> {
-  const lock = `${dataDir}.lock`;
-  const started = Date.now();
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        process.off('exit', release);
-        fs.rmSync(lock, { force: true });
-      };
-      process.on('exit', release);
-      return release;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(lock, 'utf8')) || 0;
-      if (!isAlive(holder)) {
-        fs.rmSync(lock, { force: true }); // left by a process that died
-        continue;
-      }
-      if (Date.now() - started > waitMs) {
-        throw new SparkifyError(`the embedded database ${dataDir} is in use by another sparkify process (pid ${holder})`, {
-          hint: waitMs ? `Waited ${waitMs / 1000}s. Wait for it to finish, or stop it, then run again.` : 'Wait for it to finish (or run without --no-wait to queue behind it).',
-        });
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,3 +1,4 @@
+import { SparkifyError } from '../core/errors.js';
 import type { RejectedRow } from '../core/copy.js';
 
 /** A statement the database refused, normalised across drivers. `position` is 1-based in `statement`. */
@@ -45,4 +46,10 @@ export function toSqlError(err: unknown, statement: string): unknown {
   if (e.code === undefined || typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return err;
   const pos = e.position === undefined || e.position === '' ? undefined : Number(e.position);
   return new SqlError(e.message, statement, pos, e.code, e.detail || undefined, e.hint || undefined);
+}
+
+/** The run was interrupted (its AbortSignal fired) before this statement started: it was never sent. */
+export function notStarted(statement: string): SparkifyError {
+  const line = statement.trim().split('\n')[0] ?? '';
+  return new SparkifyError(`interrupted: not started: ${line.length > 80 ? `${line.slice(0, 77)}...` : line}`, { exitCode: 1 });
 }

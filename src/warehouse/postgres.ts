@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SparkifyError } from '../core/errors.js';
-import { toSqlError } from './errors.js';
+import { notStarted, toSqlError } from './errors.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { binaryHeaderLength, releaseOf, type CopyChunk } from './copy-stream.js';
 import { showOnPostgres } from './show.js';
@@ -23,7 +23,7 @@ export interface PostgresSettings {
  * A PostgreSQL server. Unset settings fall back to libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
  * PGDATABASE), which node-postgres reads itself. One pool; --threads sets its size.
  */
-export async function openPostgres(s: PostgresSettings): Promise<Warehouse> {
+export async function openPostgres(s: PostgresSettings, opts: { signal?: AbortSignal } = {}): Promise<Warehouse> {
   const clientConfig: pg.ClientConfig = {
     ...(s.host ? { host: s.host } : {}),
     ...(s.port ? { port: s.port } : {}),
@@ -48,7 +48,7 @@ export async function openPostgres(s: PostgresSettings): Promise<Warehouse> {
       cause: err,
     });
   }
-  return { driver: new PostgresDriver(pool, s.threads, clientConfig, s.schema), dialect: postgresDialect, schema: s.schema, description: `PostgreSQL ${where}` };
+  return { driver: new PostgresDriver(pool, s.threads, clientConfig, s.schema, opts.signal), dialect: postgresDialect, schema: s.schema, description: `PostgreSQL ${where}` };
 }
 
 /** host:port/database as user, never the password. */
@@ -62,36 +62,41 @@ function describe(s: PostgresSettings): string {
 
 class PostgresDriver implements Driver {
   readonly kind = 'postgres' as const;
+  /** Clients with a statement (or a transaction) under way: what an interrupt cancels. */
+  private readonly busy = new Set<pg.ClientBase>();
+  private readonly onAbort = (): void => void this.cancelRunning();
 
   constructor(
     private readonly pool: pg.Pool,
     readonly maxConcurrency: number,
     private readonly clientConfig: pg.ClientConfig,
     private readonly schema: string,
-  ) {}
+    private readonly signal?: AbortSignal,
+  ) {
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
 
   query(sql: string, params?: unknown[]): Promise<QueryResult> {
-    return runQuery(this.pool, sql, params);
+    return this.withClient(sql, (client) => runQuery(client, sql, params));
   }
   exec(sql: string): Promise<QueryResult> {
-    return runQuery(this.pool, sql);
+    return this.withClient(sql, (client) => runQuery(client, sql));
   }
   async copyIn(relation: Relation, columns: string[], chunks: AsyncIterable<CopyChunk>): Promise<number> {
     return this.transaction((tx) => tx.copyIn(relation, columns, chunks));
   }
   async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await fn(clientSession(client));
-      await client.query('commit');
-      return result;
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return this.withClient('begin', async (client) => {
+      try {
+        await client.query('begin');
+        const result = await fn(clientSession(client, this.signal));
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      }
+    });
   }
   show(sql: string): Promise<ShowResult> {
     return showOnPostgres(this.pool, sql);
@@ -101,37 +106,90 @@ class PostgresDriver implements Driver {
     const client = new pg.Client(this.clientConfig);
     await client.connect();
     const key = `select hashtext('sparkify run ' || current_database() || '.' || current_schema()) as k`;
-    const k = Number((await client.query(key)).rows[0].k);
-    if (opts.wait) {
+    this.busy.add(client);
+    try {
+      if (this.signal?.aborted) throw notStarted('select pg_advisory_lock(...)');
+      const k = Number((await client.query(key)).rows[0].k);
       const got = await client.query('select pg_try_advisory_lock($1) as ok', [k]);
       if (!got.rows[0].ok) {
+        if (!opts.wait) {
+          throw new SparkifyError(`another sparkify run holds the lock on schema ${this.schema} of this database`, {
+            hint: 'Wait for it to finish, or run again without --no-wait to queue behind it.',
+          });
+        }
         opts.onWait?.();
-        await client.query('select pg_advisory_lock($1)', [k]);
-      }
-    } else {
-      const got = await client.query('select pg_try_advisory_lock($1) as ok', [k]);
-      if (!got.rows[0].ok) {
-        await client.end();
-        throw new SparkifyError(`another sparkify run holds the lock on schema ${this.schema} of this database`, {
-          hint: 'Wait for it to finish, or run again without --no-wait to queue behind it.',
+        // An interrupt cancels this wait like any statement.
+        await client.query('select pg_advisory_lock($1)', [k]).catch((err: unknown) => {
+          throw toSqlError(err, 'select pg_advisory_lock($1)');
         });
       }
-    }
-    return async () => {
-      await client.query('select pg_advisory_unlock($1)', [k]).catch(() => undefined);
+      return async () => {
+        await client.query('select pg_advisory_unlock($1)', [k]).catch(() => undefined);
+        await client.end().catch(() => undefined);
+      };
+    } catch (err) {
       await client.end().catch(() => undefined);
-    };
+      throw err;
+    } finally {
+      this.busy.delete(client);
+    }
   }
   close(): Promise<void> {
+    // One signal may serve many warehouses in a long-lived process (watch, tests): let go of it.
+    this.signal?.removeEventListener('abort', this.onAbort);
     return this.pool.end();
+  }
+
+  /** A pooled client for `fn`, known as busy while `fn` runs; nothing starts once the run is interrupted. */
+  private async withClient<T>(sql: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.signal?.aborted) throw notStarted(sql);
+    const client = await this.pool.connect();
+    this.busy.add(client);
+    try {
+      return await fn(client);
+    } finally {
+      this.busy.delete(client);
+      client.release();
+    }
+  }
+
+  /** pg_cancel_backend for every busy client's backend, from a connection of its own (the pool may be full). */
+  private async cancelRunning(): Promise<void> {
+    const pids = [...this.busy].map(backendPid).filter((p): p is number => typeof p === 'number');
+    if (!pids.length) return;
+    const canceller = new pg.Client(this.clientConfig);
+    try {
+      await canceller.connect();
+      await canceller.query('select pg_cancel_backend(p) from unnest($1::int[]) as p', [pids]);
+    } catch {
+      // The server is gone: nothing is running there any more.
+    } finally {
+      await canceller.end().catch(() => undefined);
+    }
   }
 }
 
-function clientSession(client: pg.PoolClient): Session {
+/** The server process of a connected client (node-postgres keeps it from BackendKeyData; its types do not say). */
+function backendPid(client: pg.ClientBase): number | undefined {
+  const pid = (client as unknown as { processID?: number | null }).processID;
+  return typeof pid === 'number' ? pid : undefined;
+}
+
+function clientSession(client: pg.PoolClient, signal: AbortSignal | undefined): Session {
+  const started = (sql: string): void => {
+    if (signal?.aborted) throw notStarted(sql);
+  };
   return {
-    query: (sql, params) => runQuery(client, sql, params),
-    exec: (sql) => runQuery(client, sql),
+    async query(sql, params) {
+      started(sql);
+      return runQuery(client, sql, params);
+    },
+    async exec(sql) {
+      started(sql);
+      return runQuery(client, sql);
+    },
     async copyIn(relation, columns, chunks: AsyncIterable<CopyChunk>) {
+      started('copy');
       // Chunks are whole rows: strings or bytes of COPY text, or a binary COPY stream (its first chunk starts
       // with the binary header, which goes to the server as it is).
       const it = chunks[Symbol.asyncIterator]();
@@ -193,7 +251,7 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
   return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
 }
 
-async function runQuery(q: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult> {
+async function runQuery(q: pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult> {
   let r: pg.QueryResult | pg.QueryResult[];
   try {
     r = params && params.length ? await q.query(sql, params) : await q.query(sql);

@@ -1,6 +1,6 @@
-import { SparkifyError } from '../core/errors.js';
-import { postgresDialect } from './postgres-dialect.js';
-import type { Dialect, S3CopySpec, TableOptions } from './types.js';
+import { SparkifyError } from '../../core/errors.js';
+import { postgresDialect } from '../postgres-dialect.js';
+import type { Dialect, S3CopySpec, TableOptions } from '../types.js';
 
 /**
  * Amazon Redshift SQL. Names, views, drops, renames and the catalogue queries are Postgres's (Redshift keeps
