@@ -13,22 +13,47 @@ export function compiledPath(targetDir: string, projectName: string, node: Node)
 }
 
 /**
- * Writes each node's compiled SQL under target/compiled/. Each directory is made once (not once a file:
- * a recursive mkdir of an existing directory costs a failed mkdir and a stat), and each file is one
- * open/write/close; an existing file is overwritten in place, keeping its inode (on ext4 without a
- * journal a new inode can cost a long scan past recently deleted ones).
+ * Writes each node's compiled SQL under target/compiled/. Each directory is made once (a recursive mkdir
+ * per file costs a failed mkdir and a stat), and a file that exists is overwritten in place.
  */
 export function writeCompiled(targetDir: string, manifest: Manifest, nodes: Iterable<Node>): void {
-  const made = new Set<string>();
+  const fresh = new Map<string, boolean>();
   for (const n of nodes) {
     if (n.compiled_code === undefined || n.resource_type === 'source' || n.resource_type === 'seed') continue;
     const p = compiledPath(targetDir, manifest.project_name, n);
     const dir = path.dirname(p);
-    if (!made.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      made.add(dir);
+    let isNew = fresh.get(dir);
+    if (isNew === undefined) {
+      // mkdirSync returns undefined when the directory was there already: only then can its files exist.
+      isNew = fs.mkdirSync(dir, { recursive: true }) !== undefined;
+      fresh.set(dir, isNew);
     }
-    fs.writeFileSync(p, n.compiled_code.endsWith('\n') ? n.compiled_code : `${n.compiled_code}\n`);
+    overwrite(p, Buffer.from(n.compiled_code.endsWith('\n') ? n.compiled_code : `${n.compiled_code}\n`), isNew);
+  }
+}
+
+/**
+ * Writes `data` as the whole of `file`. An existing file is written over in place and cut to length, not
+ * truncated first: truncating frees its block and the write allocates another, which on this machine's
+ * ext4 (mounted with discard) cost 6-8 times the system time (1.5 s against 0.2 s for 12,000 files,
+ * changed or not).
+ */
+function overwrite(file: string, data: Buffer, isNew: boolean): void {
+  let fd: number | undefined;
+  if (!isNew) {
+    try {
+      fd = fs.openSync(file, 'r+');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  const existed = fd !== undefined;
+  fd ??= fs.openSync(file, 'w');
+  try {
+    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off, off);
+    if (existed) fs.ftruncateSync(fd, data.length);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
