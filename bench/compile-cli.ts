@@ -213,10 +213,12 @@ export function formatCompileCli(r: CompileCliResult): string {
       );
     }
     const mw = marginal(r.sizes, (x) => x.wallS);
+    const mc = marginal(r.sizes, (x) => x.cpuS);
     const mr = marginal(r.sizes, (x) => x.maxRssMB);
     r.sizes.slice(1).forEach((z, k) => {
+      const cpu = mc[k];
       const rss = mr[k];
-      lines.push(`  ${r.sizes[k]!.models} -> ${z.models}: ${(mw[k]! * 1e6).toFixed(0)} µs of wall${rss === undefined ? '' : ` and ${(rss * 1024).toFixed(1)} KB of peak RSS`} per added model`);
+      lines.push(`  ${r.sizes[k]!.models} -> ${z.models}: ${(mw[k]! * 1e6).toFixed(0)} µs of wall${cpu === undefined ? '' : `, ${(cpu * 1e6).toFixed(0)} µs of CPU`}${rss === undefined ? '' : ` and ${(rss * 1024).toFixed(1)} KB of peak RSS`} per added model`);
     });
   }
   return lines.join('\n');
