@@ -1,6 +1,8 @@
 // `npm run bench`: every benchmark from one invocation, one plain-text report (or JSON with --json; progress
 // goes to stderr either way).
-//   1. compile of a 10,000-model synthetic project (bench/compile.ts)
+//   1. compile of a 10,000-model synthetic project: `sparkify compile` as a whole command beside `dataform
+//      compile` of the same DAG, then 10k/30k/100k models for time and peak RSS (bench/compile-cli.ts), and
+//      in-process phase timings that explain the figure (bench/compile.ts)
 //   2. `sparkify build` of the repo's own project on the embedded database, cold then warm (bench/build.ts)
 //   3. staging loads of 1M generated events (bench/load.ts): our loader vs `psql \copy` of the same rows as CSV
 //      and vs row-by-row INSERT on PostgreSQL; vs a plain COPY on PGlite; peak RSS loading 1M vs 10M events
@@ -17,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchBuild, type BuildBench } from './build.js';
 import { benchCompile, type CompileBench } from './compile.js';
+import { formatCompileCli, marginal, nodesOf, runCompileCliBench, syntheticProject, type CompileCliResult } from './compile-cli.js';
 import { formatLoadBench, runLoadBench, type LoadBenchResult } from './load.js';
 import { formatPgBuildBench, runPgBuildBench, type PgBuildResult } from './pg-build.js';
-import { writeSyntheticProject } from './synth.js';
 
 // dist/bench/run.js -> the repo root is two levels up.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,6 +30,7 @@ const USAGE = `npm run bench -- [flags]     (or: node dist/bench/run.js [flags],
   --json                 print the report as JSON (progress still goes to stderr)
   --quiet                no progress on stderr
   --skip-compile         skip 1. compile of the synthetic project
+  --skip-growth          skip the 10k/30k/100k growth part of 1.
   --skip-build           skip 2. build of the repo project on the embedded database
   --skip-load            skip 3. staging-load benchmark
   --skip-pglite          skip the PGlite part of 3.
@@ -35,7 +38,11 @@ const USAGE = `npm run bench -- [flags]     (or: node dist/bench/run.js [flags],
   --skip-big             peak RSS for --events only, not for --big-events (10M) too
   --skip-pg-build        skip 4. sparkify build --target pg vs psql
   --models N             synthetic models to compile (10000)
-  --runs N               compile runs (5)
+  --runs N               compile runs (5), whole command and in-process each
+  --dataform-runs N      dataform compile runs beside them (2; about 90 s each at 10,000 models; 0: none)
+  --sizes A,B,C          models of the growth part (10000,30000,100000)
+  --size-runs N          runs of each size (3)
+  --compile-dir D        where the synthetic projects are kept ($TMPDIR/sparkify-bench-compile)
   --db-runs N            runs of each measurement in 3. and 4. (3)
   --events N             generated events for 3. and 4. (1000000)
   --big-events N         events of the second peak-RSS measurement (10000000)
@@ -43,8 +50,8 @@ const USAGE = `npm run bench -- [flags]     (or: node dist/bench/run.js [flags],
   --data-dir D           where generated events are kept ($TMPDIR/sparkify-bench-load)
   --keep                 keep the temporary project directories`;
 
-const FLAGS = new Set(['--json', '--quiet', '--skip-compile', '--skip-build', '--skip-load', '--skip-pglite', '--skip-rss', '--skip-big', '--skip-pg-build', '--keep', '--help', '-h']);
-const OPTIONS = new Set(['--models', '--runs', '--db-runs', '--events', '--big-events', '--insert-sample', '--data-dir']);
+const FLAGS = new Set(['--json', '--quiet', '--skip-compile', '--skip-growth', '--skip-build', '--skip-load', '--skip-pglite', '--skip-rss', '--skip-big', '--skip-pg-build', '--keep', '--help', '-h']);
+const OPTIONS = new Set(['--models', '--runs', '--dataform-runs', '--sizes', '--size-runs', '--compile-dir', '--db-runs', '--events', '--big-events', '--insert-sample', '--data-dir']);
 
 function usageError(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -65,12 +72,19 @@ function parseArgs(argv: string[]): { flags: Set<string>; options: Map<string, s
   return { flags, options };
 }
 
-function count(options: Map<string, string>, name: string, fallback: number): number {
+function count(options: Map<string, string>, name: string, fallback: number, min = 1): number {
   const raw = options.get(name);
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) usageError(`${name} takes a whole number >= 1, not '${raw}'`);
+  if (!Number.isInteger(v) || v < min) usageError(`${name} takes a whole number >= ${min}, not '${raw}'`);
   return v;
+}
+
+function sizeList(options: Map<string, string>): number[] {
+  const raw = options.get('--sizes') ?? '10000,30000,100000';
+  const sizes = raw.split(',').map(Number);
+  if (sizes.some((v) => !Number.isInteger(v) || v < 1)) usageError(`--sizes takes whole numbers separated by commas, not '${raw}'`);
+  return sizes.sort((a, b) => a - b);
 }
 
 interface Goal {
@@ -91,6 +105,7 @@ interface Report {
   /** Parts not run, and why. */
   skipped: Record<string, string>;
   compile?: CompileBench & { models: number; yamlTests: number; select: string[] };
+  compileCli?: CompileCliResult;
   build?: BuildBench;
   load?: LoadBenchResult;
   pgBuild?: PgBuildResult;
@@ -130,6 +145,10 @@ async function main(): Promise<void> {
   };
   const models = count(options, '--models', 10_000);
   const runs = count(options, '--runs', 5);
+  const dataformRuns = count(options, '--dataform-runs', 2, 0);
+  const sizes = flags.has('--skip-growth') ? [] : sizeList(options);
+  const sizeRuns = count(options, '--size-runs', 3);
+  const compileDir = options.get('--compile-dir') ?? path.join(os.tmpdir(), 'sparkify-bench-compile');
   const dbRuns = count(options, '--db-runs', 3);
   const events = count(options, '--events', 1_000_000);
   const bigEvents = count(options, '--big-events', 10_000_000);
@@ -150,11 +169,12 @@ async function main(): Promise<void> {
   try {
     if (flags.has('--skip-compile')) report.skipped.compile = '--skip-compile';
     else {
-      progress(`1. generating ${models} synthetic models in ${tmp}/synth ...`);
-      const synthDir = path.join(tmp, 'synth');
-      const { tests } = writeSyntheticProject(synthDir, { count: models });
+      report.compileCli = runCompileCliBench({ repoRoot, dataDir: compileDir, models, runs, dataformRuns, sizes, sizeRuns, log: (s) => progress(`1. ${s}`) });
+      // The in-process phases, on the same project (they write over its target/).
+      const synthDir = syntheticProject(compileDir, models, progress);
+      const tests = nodesOf(models) - models;
       const select = [`+model_${models - 1}`, 'tag:x'];
-      progress(`1. compiling (1 warm-up + ${runs} runs) ...`);
+      progress(`1. in-process phases (1 warm-up + ${runs} runs) ...`);
       const compile = await benchCompile(synthDir, select, runs);
       report.compile = { ...compile, models, yamlTests: tests, select };
     }
@@ -219,10 +239,32 @@ async function main(): Promise<void> {
   else process.stdout.write(text(report));
 }
 
-/** The figures issues 4 and 5 set goals for. */
+/** The figures issues 4, 5 and 9 set goals for. */
 function goals(r: Report): Goal[] {
   const out: Goal[] = [];
   const x = (v: number, d = 2): string => `${v.toFixed(d)}x`;
+  const c = r.compileCli;
+  if (c) {
+    out.push({ what: `sparkify compile of ${c.models} models, whole command, cold target`, value: `${c.cold.wallS.toFixed(2)} s`, goal: '< 1 s', met: c.cold.wallS < 1 });
+    if (c.dataform) out.push({ what: 'the same vs dataform compile of the same DAG', value: x(c.dataform.ratio, 1), goal: '>= 90x', met: c.dataform.ratio >= 90 });
+    const big = c.sizes.find((z) => z.models === 100_000);
+    if (big) {
+      out.push({ what: 'sparkify compile of 100,000 models, whole command', value: `${big.cold.wallS.toFixed(2)} s`, goal: '< 12 s', met: big.cold.wallS < 12 });
+      if (big.cold.maxRssMB !== undefined) out.push({ what: 'its peak RSS', value: `${big.cold.maxRssMB.toFixed(0)} MB`, goal: '< 1,536 MB', met: big.cold.maxRssMB < 1536 });
+    }
+    if (c.sizes.length >= 3) {
+      // Linear growth: each added model costs about the same at every size (the last step against the first).
+      for (const [label, pick] of [['wall time', (s: { wallS: number }) => s.wallS], ['peak RSS', (s: { maxRssMB?: number }) => s.maxRssMB]] as const) {
+        const m = marginal(c.sizes, pick);
+        const first = m[0];
+        const last = m[m.length - 1];
+        if (first === undefined || last === undefined) continue;
+        const ratio = last / first;
+        const sizes = c.sizes.map((z) => z.models / 1000).join('k/');
+        out.push({ what: `compile ${label} per added model, ${sizes}k: last step vs first`, value: x(ratio), goal: 'linear: within 25%', met: Math.abs(ratio - 1) <= 0.25 });
+      }
+    }
+  }
   const p = r.load?.pg;
   if (p) {
     out.push({ what: 'pg loader rows/s vs psql \\copy of the CSV', value: x(p.vsCopy), goal: '>= 1.0x', met: p.vsCopy >= 1 });
@@ -266,16 +308,18 @@ function text(r: Report): string {
     `sparkify bench (node ${r.node}, ${r.cpus} CPUs, ${r.memoryGB} GB${r.postgres ? `, PostgreSQL ${r.postgres}` : ''})`,
     `load average at start ${la(r.loadAverage.start)}, at end ${la(r.loadAverage.end)}; ${(r.seconds / 60).toFixed(1)} minutes in all`,
   ];
+  if (r.compileCli) lines.push('', '1. compile', ...indent(formatCompileCli(r.compileCli)));
   const c = r.compile;
   if (c) {
     const m = c.median;
     lines.push(
       '',
-      `1. compile of ${c.models} synthetic models (+${c.yamlTests} YAML tests; ${m.nodes} nodes), select ${c.select.map((s) => `'${s}'`).join(' ')} -> ${m.selected} nodes`,
-      `   median of ${c.runs} runs after 1 warm-up:`,
+      `   in-process phases of the same compile (${m.nodes} nodes), median of ${c.runs} runs after 1 warm-up:`,
       `   read (loadProject)                          ${ms(m.readMs)}`,
       `   render+compile (TemplateEngine + compile)   ${ms(m.compileMs)}`,
-      `   select (selectNodes)                        ${ms(m.selectMs)}`,
+      `   select ${c.select.map((s) => `'${s}'`).join(' ')} -> ${String(m.selected).padEnd(5)}  ${ms(m.selectMs)}`,
+      `   write manifest.json                         ${ms(m.manifestMs)}`,
+      `   write target/compiled/ (warm)               ${ms(m.compiledMs)}`,
       `   total                                       ${ms(m.totalMs)}   (CPU time ${m.cpuMs.toFixed(0)} ms)`,
       `   runs (total ms): ${c.all.map((t) => t.totalMs.toFixed(0)).join(', ')}`,
     );
@@ -296,7 +340,7 @@ function text(r: Report): string {
     for (const [what, why] of skipped) lines.push(`   ${what}: ${why}`);
   }
   if (r.goals.length) {
-    lines.push('', 'goals (issues 4 and 5):');
+    lines.push('', 'goals (issues 4, 5 and 9):');
     for (const g of r.goals) lines.push(`   ${g.met ? 'met    ' : 'NOT met'}  ${g.what}: ${g.value}   (goal ${g.goal})`);
   }
   return `${lines.join('\n')}\n`;

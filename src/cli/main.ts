@@ -2,10 +2,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SparkifyError, errorMessage } from '../core/errors.js';
 import { consoleLogger } from '../run/log.js';
-import { compileCommand, debugCommand, lsCommand, showCommand } from './inspect.js';
-import { generateCommand } from './generate.js';
 import { exitCodeAfter } from './interrupt.js';
-import { runCommand } from './run.js';
+
+// Each command's module is imported only when that command runs: `compile` and `ls` then never load what
+// `run` needs, and `--help` loads none of them.
 
 // Exit codes (DESIGN.md): 0 success; 1 a model, load or test failed; 2 usage, project or configuration error.
 
@@ -60,27 +60,27 @@ for (const name of ['run', 'test', 'build', 'seed'] as const) {
     build: 'run models and seeds and test them, in DAG order; a failed test skips what depends on it',
     seed: 'load the CSV files in seeds/ as tables',
   }[name];
-  runFlags(selection(common(program.command(name).description(what)))).action(act((opts: Record<string, unknown>) => runCommand(name, opts, log)));
+  runFlags(selection(common(program.command(name).description(what)))).action(act(async (opts: Record<string, unknown>) => (await import('./run.js')).runCommand(name, opts, log)));
 }
 
 selection(common(program.command('compile').description('render every node\'s SQL to target/compiled/'))).action(
-  act((opts: Record<string, unknown>) => compileCommand(opts, log)),
+  act(async (opts: Record<string, unknown>) => (await import('./inspect.js')).compileCommand(opts, log)),
 );
 
 selection(common(program.command('ls').alias('list').description('list what a selection means')))
   .option('--resource-type <type...>', 'model, test, seed, source')
   .addOption(new Option('--output <format>', 'how to print each node').choices(['selector', 'name', 'path', 'json']).default('selector'))
-  .action(act((opts: Record<string, unknown>) => lsCommand(opts, out, log)));
+  .action(act(async (opts: Record<string, unknown>) => (await import('./inspect.js')).lsCommand(opts, out, log)));
 
 common(program.command('show').description('run a query against the warehouse and print the rows'))
   .option('--inline <sql>', 'SQL to run; may use {{ref "model"}}')
   .option('-s, --select <model...>', 'show the rows of a model')
   .addOption(new Option('--output <format>', 'table, json or csv').choices(['table', 'json', 'csv']).default('table'))
   .option('--limit <n>', 'at most this many rows (default 10 for table, all for json and csv)')
-  .action(act((opts: Record<string, unknown>) => showCommand(opts, out, log)));
+  .action(act(async (opts: Record<string, unknown>) => (await import('./inspect.js')).showCommand(opts, out, log)));
 
 common(program.command('debug').description('check the project and the connection to the target')).action(
-  act((opts: Record<string, unknown>) => debugCommand(opts, log)),
+  act(async (opts: Record<string, unknown>) => (await import('./inspect.js')).debugCommand(opts, log)),
 );
 
 program
@@ -93,7 +93,7 @@ program
   .option('--days <n>', 'days of logs')
   .option('--seed <n>', 'random seed', '42')
   .option('--force', 'write into a directory that holds files generate did not write (they are kept)')
-  .action(act((opts: Record<string, string | boolean | undefined>) => generateCommand(opts, log)));
+  .action(act(async (opts: Record<string, string | boolean | undefined>) => (await import('./generate.js')).generateCommand(opts, log)));
 
 try {
   await program.parseAsync(process.argv);
