@@ -39,6 +39,13 @@ describe('compile decides, the run does it', () => {
     expect((await p.run('ls', '--select', 'state:modified')).stdout.trim()).toBe('');
     p.write('models/inc.sql', model('1 = 1'));
     expect((await p.run('ls', '--select', 'state:modified')).stdout.trim()).toBe('p.inc');
+    // Both renderings are written by compile, for the user to read.
+    expect((await p.run('compile')).code).toBe(0);
+    expect(p.read('target/compiled/p/models/inc.sql').trim()).toBe('select 1 as id');
+    expect(p.read('target/compiled/p/models/inc.incremental.sql')).toContain('where 1 = 1');
+    const manifest = JSON.parse(p.read('target/manifest.json')) as { nodes: Record<string, { compiled_incremental_code?: string }> };
+    expect(manifest.nodes['model.p.inc']!.compiled_incremental_code).toContain('where 1 = 1');
+    expect(manifest.nodes['model.p.other']!.compiled_incremental_code).toBeUndefined();
   });
 
   it('every error of a project is printed, each at its file:line, and nothing runs', async () => {

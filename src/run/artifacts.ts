@@ -12,6 +12,11 @@ export function compiledPath(targetDir: string, projectName: string, node: Node)
   return path.join(targetDir, 'compiled', projectName, file);
 }
 
+/** Where the is_incremental() rendering of a model goes: beside the plain one, `<model>.incremental.sql`. */
+export function compiledIncrementalPath(targetDir: string, projectName: string, node: Node): string {
+  return compiledPath(targetDir, projectName, node).replace(/\.sql$/, '.incremental.sql');
+}
+
 /**
  * Writes each node's compiled SQL under target/compiled/. Each directory is made once (a recursive mkdir
  * per file costs a failed mkdir and a stat), and a file that exists is overwritten in place.
@@ -28,8 +33,13 @@ export function writeCompiled(targetDir: string, manifest: Manifest, nodes: Iter
       isNew = fs.mkdirSync(dir, { recursive: true }) !== undefined;
       fresh.set(dir, isNew);
     }
-    overwrite(p, Buffer.from(n.compiled_code.endsWith('\n') ? n.compiled_code : `${n.compiled_code}\n`), isNew);
+    overwrite(p, sqlFile(n.compiled_code), isNew);
+    if (n.compiled_incremental_code !== undefined) overwrite(compiledIncrementalPath(targetDir, manifest.project_name, n), sqlFile(n.compiled_incremental_code), isNew);
   }
+}
+
+function sqlFile(sql: string): Buffer {
+  return Buffer.from(sql.endsWith('\n') ? sql : `${sql}\n`);
 }
 
 /**
@@ -130,7 +140,7 @@ function manifestEntry(n: Node): Record<string, unknown> {
     columns: n.columns,
     depends_on: n.depends_on,
     ...(n.relation ? { schema: n.relation.schema, alias: n.relation.identifier, relation_name: `${n.relation.schema}.${n.relation.identifier}` } : {}),
-    ...(n.resource_type === 'source' ? { source_name: n.source_name } : { raw_code: n.raw_code, compiled_code: n.compiled_code }),
+    ...(n.resource_type === 'source' ? { source_name: n.source_name } : { raw_code: n.raw_code, compiled_code: n.compiled_code, ...(n.compiled_incremental_code === undefined ? {} : { compiled_incremental_code: n.compiled_incremental_code }) }),
     ...(n.test_metadata ? { test_metadata: n.test_metadata, attached_node: n.attached_node, column_name: n.test_metadata.column_name } : {}),
   };
 }
