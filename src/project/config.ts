@@ -57,7 +57,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
       if (only && !(only as readonly string[]).includes(config.materialized)) {
         const m = setAt.get('materialized');
         errors.push(
-          new SparkifyError(`'${key}' applies to ${only.join(' and ')} models; this one is ${config.materialized === 'view' && !m ? 'a view (the default)' : `${article(config.materialized)} ${config.materialized}`}`, {
+          new SparkifyError(`'${key}' applies to ${listing(only)} models; this one is ${config.materialized === 'view' && !m ? 'a view (the default)' : `${article(config.materialized)} ${config.materialized}`}`, {
             location,
             hint: m ? `materialized is set at ${m.file}:${m.line}. Remove '${key}', or change the materialization.` : `Remove '${key}', or set materialized="${only[0]}".`,
           }),
@@ -67,6 +67,11 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
   }
   errors.push(...combinations(config, setAt));
   return { config, errors };
+}
+
+/** 'a', 'a and b', 'a, b and c' */
+function listing(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 function article(word: string): string {
