@@ -3,7 +3,8 @@ import type { ResourceType } from '../graph/types.js';
 import { writeCompiled, writeManifest, writeRunResults } from '../run/artifacts.js';
 import type { Logger } from '../run/log.js';
 import { countStatuses, hasFailures, type NodeResult } from '../run/results.js';
-import { executeNodes, type RunCommand } from '../run/runner.js';
+import { execute } from '../api.js';
+import type { RunCommand } from '../run/runner.js';
 import { recordState } from '../run/state.js';
 import { checkDataPath, createContext, select, withWarehouse, type CommonOptions, type SelectionOptions } from './context.js';
 
@@ -50,7 +51,7 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
     const unlock = await warehouse.driver.runLock?.({ wait: opts.wait ?? true, onWait });
     log.info('');
     try {
-      return await executeNodes({
+      return await execute({
         command,
         compiled: ctx.compiled,
         selected,

@@ -10,7 +10,7 @@ import { genericTestSql } from '../testing/generic.js';
 import { dialectFor } from '../warehouse/dialects.js';
 import type { Dialect } from '../warehouse/types.js';
 import { topoOrder } from './dag.js';
-import type { ColumnInfo, Manifest, Node, NodeConfig } from './types.js';
+import type { ColumnInfo, Manifest, Node } from './types.js';
 
 /** Where each model/test came from in the schema YAML, for errors found after compile. */
 export interface YamlOrigins {
@@ -498,7 +498,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export type { NodeConfig };
 
 /** Resolve ref/source/this placeholders in SQL rendered outside compile (`show --inline`). */
 export function resolveSql(manifest: Manifest, node: Pick<Node, 'name' | 'original_file_path' | 'relation'>, sql: string, dialect: Dialect): string {
