@@ -223,6 +223,13 @@ describe('merging and collisions', () => {
     expect(r.manifest.nodes.get('seed.p.s')!.config.column_types).toEqual({ a: 'bigint', b: 'varchar(8)', c: 'smallint' });
   });
 
+  it('a description in config is the model description', async () => {
+    const r = await compile({ 'project.yml': 'name: p\n', 'models/a.sql': '{{config description="Plays, one a row"}}\nselect 1 as x\n', 'models/b.sql': 'select 1 as x\n', 'models/s.yml': 'models:\n  - name: b\n    description: from yaml\n' });
+    expect(r.errors).toEqual([]);
+    expect(r.manifest.nodes.get('model.p.a')!.description).toBe('Plays, one a row');
+    expect(r.manifest.nodes.get('model.p.b')!.description).toBe('from yaml');
+  });
+
   it('two models building one relation is an error naming both', async () => {
     const r = await compile({ 'project.yml': 'name: p\n', 'models/a.sql': '{{config alias="b"}}\nselect 1 as x\n', 'models/b.sql': 'select 2 as x\n' });
     expect(formatted(r.errors)).toEqual([expect.stringContaining('model a (models/a.sql) and model b (models/b.sql) would both build public.b')]);

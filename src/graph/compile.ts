@@ -201,6 +201,8 @@ class Compiler {
         }));
       }
       p.node.config = config;
+      // `description` in config is the node's description (the most specific layer wins, as for every key).
+      if (config.description !== undefined) p.node.description = config.description;
       if (kind !== 'test') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
     }
   }
