@@ -157,8 +157,8 @@ class Compiler {
     const name = path.basename(f.file, '.sql');
     const node = this.buildable('model', f, name);
     if (!node) return undefined;
-    const plain = this.attempt(() => this.engine.render(f.file, f.text));
-    const p: Pending = { node, ...(plain ? { plain } : {}) };
+    const r = this.attempt(() => this.engine.renderVariants(f.file, f.text));
+    const p: Pending = { node, ...(r ? { plain: r.plain, incremental: r.incremental ?? r.plain } : {}) };
     this.pending.set(node.unique_id, p);
     return p;
   }
@@ -211,11 +211,9 @@ class Compiler {
     return n.attached_node ? this.pending.get(n.attached_node)?.node : undefined;
   }
 
-  /** Incremental models (and any that asks is_incremental()) are also rendered as their incremental run will see them. */
+  /** Only models that can run incrementally keep an incremental rendering. */
   private renderIncremental(p: Pending): void {
-    if (!p.plain || (p.node.config.materialized !== 'incremental' && !p.plain.usesIsIncremental)) return;
-    const r = this.attempt(() => this.engine.render(p.node.original_file_path, p.node.raw_code, { isIncremental: true }));
-    if (r) p.incremental = r;
+    if (p.plain && p.node.config.materialized !== 'incremental' && !p.plain.usesIsIncremental) delete p.incremental;
   }
 
   /** YAML entries must describe something that exists. */
@@ -417,10 +415,11 @@ class Compiler {
         return target?.relation ? this.relationName(target) : `<unresolved ${kind} ${arg}>`;
       });
     if (p.plain) {
-      for (const r of [...p.plain.refs, ...(p.incremental?.refs ?? [])]) refTo(r.name, r.location);
-      for (const s of [...p.plain.sources, ...(p.incremental?.sources ?? [])]) sourceTo(`${s.source}.${s.table}`, s.location);
+      const other = p.incremental && p.incremental !== p.plain ? p.incremental : undefined;
+      for (const r of [...p.plain.refs, ...(other?.refs ?? [])]) refTo(r.name, r.location);
+      for (const s of [...p.plain.sources, ...(other?.sources ?? [])]) sourceTo(`${s.source}.${s.table}`, s.location);
       node.compiled_code = sql(p.plain.sql);
-      if (p.incremental) node.compiled_incremental_code = sql(p.incremental.sql);
+      if (p.incremental) node.compiled_incremental_code = other ? sql(other.sql) : node.compiled_code;
     } else if (p.refs) {
       for (const r of p.refs.names) refTo(r, p.refs.location);
       for (const s of p.refs.sources) sourceTo(s, p.refs.location);

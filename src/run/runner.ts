@@ -195,12 +195,6 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
   };
 }
 
-/**
- * The model's SQL with is_incremental() true, as compile rendered it. TODO(compile renders every variant):
- * until compile fills compiled_incremental_code, render it here; then this fallback (and `engine` and
- * `resolveSql` in the runner) go.
- */
-
 async function runTest(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
   const compiled = path.relative(req.projectDir, compiledPath(req.targetDir, req.compiled.manifest.project_name, node));
   const column = node.test_metadata?.column_name;

@@ -89,8 +89,6 @@ class ModelContext {
 export class TemplateEngine {
   private readonly hb: typeof Handlebars;
   private state: RenderState | undefined;
-  /** Template text -> its renderer (the AST evaluator, or hb.compile for what it does not support). */
-  private readonly cache = new Map<string, { run: CompiledTemplate; configKeys: Record<string, ConfigKey> }>();
   private readonly context: ModelContext;
   private readonly evaluator: HandlebarsEvaluator;
   /** Partial name -> its macros/*.sql file. */
@@ -135,14 +133,28 @@ export class TemplateEngine {
 
   /** Render one model/test file. `lineOffset` is added to reported lines (for templates cut out of a file). */
   render(file: string, text: string, opts: { isIncremental?: boolean; lineOffset?: number } = {}): Rendered {
+    return this.renderWith(this.template(file, text), file, opts.isIncremental ?? false, opts.lineOffset ?? 0);
+  }
+
+  /**
+   * Both variants a model can run with, from one parse: the plain rendering and, when the template calls
+   * is_incremental, the rendering where it is true (otherwise the two are the same text, and `incremental`
+   * is absent). Nothing is kept after the call, so compiling many models holds no templates.
+   */
+  renderVariants(file: string, text: string): { plain: Rendered; incremental?: Rendered } {
+    const t = this.template(file, text);
+    const plain = this.renderWith(t, file, false, 0);
+    return plain.usesIsIncremental ? { plain, incremental: this.renderWith(t, file, true, 0) } : { plain };
+  }
+
+  private renderWith(t: Template, file: string, isIncremental: boolean, lineOffset: number): Rendered {
     const out: Rendered = { sql: '', refs: [], sources: [], config: {}, configKeys: {}, usesIsIncremental: false };
-    this.state = { file, lineOffset: opts.lineOffset ?? 0, isIncremental: opts.isIncremental ?? false, out, includes: [] };
+    this.state = { file, lineOffset, isIncremental, out, includes: [] };
     try {
-      const t = this.template(file, text);
       out.sql = t.run(this.context);
       for (const [k, at] of Object.entries(t.configKeys)) {
-        if (at.path && out.config[k] === undefined) throw unresolvedConfig(file, k, { ...at, path: at.path }, this.state.lineOffset);
-        out.configKeys[k] = { file, line: at.line + this.state.lineOffset, column: at.column };
+        if (at.path && out.config[k] === undefined) throw unresolvedConfig(file, k, { ...at, path: at.path }, lineOffset);
+        out.configKeys[k] = { file, line: at.line + lineOffset, column: at.column };
       }
       return out;
     } catch (err) {
@@ -157,14 +169,13 @@ export class TemplateEngine {
    * parse); templates using what the evaluator does not support are compiled by Handlebars as before, with
    * the same options: { noEscape: true, strict: true }. See evaluate.ts.
    */
-  private template(file: string, text: string): { run: CompiledTemplate; configKeys: Record<string, ConfigKey> } {
-    let t = this.cache.get(text);
-    if (!t) {
+  private template(file: string, text: string): Template {
+    try {
       const ast = this.checkSyntax(file, text);
-      t = { run: this.evaluator.compile(text, ast), configKeys: configKeys(text, ast) };
-      this.cache.set(text, t);
+      return { run: this.evaluator.compile(text, ast), configKeys: configKeys(text, ast) };
+    } catch (err) {
+      throw this.templateError(file, err);
     }
-    return t;
   }
 
   private checkSyntax(file: string, text: string): hbs.AST.Program {
@@ -308,6 +319,12 @@ export class TemplateEngine {
       return s.isIncremental;
     });
   }
+}
+
+/** A parsed template: its renderer (the AST evaluator, or hb.compile for what it does not support). */
+interface Template {
+  run: CompiledTemplate;
+  configKeys: Record<string, ConfigKey>;
 }
 
 /** Where each key of the {{config}} calls stands, and the path written as its value, if it is one. */
