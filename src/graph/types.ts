@@ -27,7 +27,12 @@ export interface NodeConfig {
   sort?: string[];
   sort_type?: 'compound' | 'interleaved';
   unique_key?: string[];
-  incremental_strategy?: 'delete+insert' | 'append';
+  incremental_strategy?: 'delete+insert' | 'append' | 'merge';
+  /** merge: the columns a matched row gets from the new row (default: all), or the ones it keeps. */
+  merge_update_columns?: string[];
+  merge_exclude_columns?: string[];
+  /** dbt's on_schema_change: what an incremental run does when the model's columns differ from the table's. */
+  on_schema_change?: 'ignore' | 'fail' | 'append_new_columns' | 'sync_all_columns';
   /** dbt's full_refresh: true always rebuilds, false never does (whatever --full-refresh says). */
   full_refresh?: boolean;
   // copy: where the files are, and Redshift COPY's options.

@@ -78,15 +78,17 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   incremental_strategy: {
     value: {
       kind: 'enum',
-      values: ['delete+insert', 'append'],
+      values: ['delete+insert', 'append', 'merge'],
       later: {
-        merge: 'the merge strategy is not built yet: use delete+insert (with unique_key) for now',
         microbatch: 'the microbatch strategy is not built yet: use delete+insert (with unique_key) for now',
         insert_overwrite: 'insert_overwrite is not a strategy for Postgres or Redshift: use delete+insert',
       },
     },
     applies: { kinds: ['model'], materializations: ['incremental'] },
   },
+  merge_update_columns: { value: { kind: 'list' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
+  merge_exclude_columns: { value: { kind: 'list' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
+  on_schema_change: { value: { kind: 'enum', values: ['ignore', 'fail', 'append_new_columns', 'sync_all_columns'] }, applies: { kinds: ['model'], materializations: ['incremental'] } },
   full_refresh: { value: { kind: 'bool' }, applies: { kinds: ['model'], materializations: ['incremental', 'copy'] } },
   from: { value: { kind: 'string' }, applies: COPY },
   manifest: { value: { kind: 'string' }, applies: COPY },
@@ -107,7 +109,6 @@ export const NOT_YET: Readonly<Record<string, string>> = {
   persist_docs: 'descriptions are not persisted to the warehouse yet',
   contract: 'model contracts are not enforced yet',
   constraints: 'constraints are not created yet',
-  on_schema_change: 'on_schema_change is not handled yet: a changed incremental model needs --full-refresh',
   docs: 'the docs site is not built yet',
   database: 'models are built in the target database only',
   quoting: 'identifiers are quoted by the warehouse dialect',

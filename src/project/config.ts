@@ -102,16 +102,44 @@ function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): Sparki
       }));
     }
   }
-  if (c.materialized === 'incremental' && c.incremental_strategy === 'delete+insert' && !c.unique_key?.length) {
-    out.push(new SparkifyError("incremental_strategy 'delete+insert' needs unique_key (the rows to replace)", {
-      location: at('incremental_strategy')!,
-      hint: 'Add unique_key="id" (or unique_key=(list "a" "b")), or use incremental_strategy="append".',
-    }));
-  }
+  if (c.materialized === 'incremental') out.push(...strategyRules(c, at));
   if (c.store_failures === true) {
     out.push(new SparkifyError('store_failures is not supported yet: failing rows are not stored in the warehouse', {
       location: at('store_failures')!,
       hint: 'Remove it (or set it to false); the failing rows are the compiled test query in target/compiled/.',
+    }));
+  }
+  return out;
+}
+
+/** An incremental strategy and the keys that go with it. */
+function strategyRules(c: NodeConfig, at: (k: string) => SourceLocation | undefined): SparkifyError[] {
+  const out: SparkifyError[] = [];
+  const s = c.incremental_strategy;
+  if ((s === 'delete+insert' || s === 'merge') && !c.unique_key?.length) {
+    out.push(new SparkifyError(`incremental_strategy '${s}' needs unique_key (${s === 'merge' ? 'the rows to update' : 'the rows to replace'})`, {
+      location: at('incremental_strategy')!,
+      hint: 'Add unique_key="id" (or unique_key=(list "a" "b")), or use incremental_strategy="append".',
+    }));
+  }
+  if (s === 'append' && c.unique_key?.length) {
+    out.push(new SparkifyError("unique_key does nothing with incremental_strategy 'append', which inserts every new row", {
+      location: at('unique_key')!,
+      hint: 'Remove unique_key, or use incremental_strategy="delete+insert" or "merge" to replace rows by key.',
+    }));
+  }
+  for (const k of ['merge_update_columns', 'merge_exclude_columns'] as const) {
+    if (c[k] !== undefined && s !== 'merge') {
+      out.push(new SparkifyError(`'${k}' applies to incremental_strategy 'merge'; this model's is '${s ?? (c.unique_key?.length ? 'delete+insert' : 'append')}'${s ? '' : ' (the default)'}`, {
+        location: at(k)!,
+        hint: `Remove '${k}', or set incremental_strategy="merge".`,
+      }));
+    }
+  }
+  if (c.merge_update_columns !== undefined && c.merge_exclude_columns !== undefined) {
+    out.push(new SparkifyError('merge_update_columns and merge_exclude_columns cannot both be set', {
+      location: at('merge_exclude_columns')!,
+      hint: 'List the columns to update, or the ones to leave alone: one of the two.',
     }));
   }
   return out;

@@ -34,7 +34,7 @@ export const postgresDialect: Dialect = {
             from information_schema.tables where table_schema = $1`;
   },
   listColumns() {
-    return `select column_name, data_type, character_maximum_length from information_schema.columns
+    return `select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale from information_schema.columns
             where table_schema = $1 and table_name = $2 order by ordinal_position`;
   },
 };

@@ -102,7 +102,7 @@ export interface Dialect {
   rename(from: Relation, toIdentifier: string): string;
   /** Query listing (identifier, kind 'table' | 'view') of relations in a schema; one parameter: the schema. */
   listRelations(): string;
-  /** Query listing (column_name, data_type, character_maximum_length) of a relation, in order; parameters: schema, identifier. */
+  /** Query listing (column_name, data_type, character_maximum_length, numeric_precision, numeric_scale) of a relation, in order; parameters: schema, identifier. */
   listColumns(): string;
   /** The warehouse's own COPY from S3, where it has one (see Session.copyFromS3). */
   copyFromS3?(spec: S3CopySpec, auth: { iamRole: string; region: string }): string;
