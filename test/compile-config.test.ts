@@ -130,11 +130,6 @@ describe('values that would be accepted and never used are errors', () => {
     expect(formatted(noKey.errors)).toEqual([expect.stringContaining("incremental_strategy 'delete+insert' needs unique_key")]);
   });
 
-  it('ephemeral, until it is built, is an error at compile time that says so', async () => {
-    const r = await compile(model('materialized="ephemeral"'));
-    expect(formatted(r.errors)).toEqual([expect.stringContaining("models/a.sql:1:10: materialized 'ephemeral' is not supported yet")]);
-  });
-
   it('values of the wrong type, at their line', async () => {
     const r = await compile({
       'project.yml': 'name: p\nmodels:\n  p:\n    +enabled: "yes"\n',

@@ -10,6 +10,7 @@ import { genericTestSql } from '../testing/generic.js';
 import { dialectFor } from '../warehouse/dialects.js';
 import type { Dialect } from '../warehouse/types.js';
 import { topoOrder } from './dag.js';
+import { cteName, injectCtes } from './ephemeral.js';
 import type { ColumnInfo, Manifest, Node } from './types.js';
 
 /** Where each model/test came from in the schema YAML, for errors found after compile. */
@@ -38,6 +39,8 @@ interface Pending {
   /** Generic tests: the models and sources their SQL reads, and the config written with the test in YAML. */
   refs?: { names: string[]; sources: string[]; location: SourceLocation };
   testConfig?: Record<string, unknown>;
+  /** Ephemeral models its SQL refs (inlined as CTEs once every node is resolved). */
+  ephemerals?: Set<string>;
 }
 
 /**
@@ -83,6 +86,7 @@ class Compiler {
     const tests = [...this.yamlTests(), ...this.project.singularTests.map((f) => this.singular(f)).filter((p): p is Pending => p !== undefined)];
     this.configure('test', tests);
     for (const p of this.pending.values()) this.resolve(p);
+    this.inlineEphemerals();
     const manifest = this.manifest();
     let order: string[] = [];
     try {
@@ -203,7 +207,8 @@ class Compiler {
       p.node.config = config;
       // `description` in config is the node's description (the most specific layer wins, as for every key).
       if (config.description !== undefined) p.node.description = config.description;
-      if (kind !== 'test') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
+      // An ephemeral model builds nothing, so it has no relation: refs to it become a CTE.
+      if (kind !== 'test' && config.materialized !== 'ephemeral') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
     }
   }
 
@@ -412,6 +417,16 @@ class Compiler {
     const sql = (text: string): string =>
       resolvePlaceholders(text, (kind, arg) => {
         const target = kind === 'this' ? node : kind === 'ref' ? this.byName.get(arg) : this.pending.get(this.sourceIds.get(arg) ?? '')?.node;
+        if (kind === 'ref' && target?.config.materialized === 'ephemeral') {
+          (p.ephemerals ??= new Set()).add(target.unique_id);
+          return this.dialect.quote(cteName(target.name));
+        }
+        if (kind === 'this' && node.config.materialized === 'ephemeral') {
+          this.errors.push(new SparkifyError(`${node.name} is ephemeral: it builds no relation, so {{this}} names nothing`, {
+            location: { file: node.original_file_path, line: 1, column: 0 },
+            hint: 'Materialize it as a view or table to refer to its own relation, or remove {{this}}.',
+          }));
+        }
         return target?.relation ? this.relationName(target) : `<unresolved ${kind} ${arg}>`;
       });
     if (p.plain) {
@@ -433,6 +448,33 @@ class Compiler {
     }
     node.depends_on.nodes = [...deps].sort();
     node.checksum = checksum(node);
+  }
+
+  /** Every query that refs an ephemeral model (directly or through others) gets their CTEs, innermost first. */
+  private inlineEphemerals(): void {
+    const users = [...this.pending.values()].filter((p) => p.ephemerals);
+    if (!users.length) return;
+    // The CTE of an ephemeral is its own SQL before its CTEs are hoisted next to it.
+    const bare = new Map(users.map((p) => [p.node.unique_id, p.node.compiled_code ?? '']));
+    for (const p of users) {
+      const order: string[] = [];
+      const seen = new Set<string>();
+      const visit = (id: string): void => {
+        if (seen.has(id)) return;
+        seen.add(id); // a cycle is reported by the DAG order
+        for (const dep of this.pending.get(id)?.ephemerals ?? []) visit(dep);
+        order.push(id);
+      };
+      for (const id of p.ephemerals!) visit(id);
+      const ctes = order.map((id) => {
+        const e = this.pending.get(id)!.node;
+        return { name: this.dialect.quote(cteName(e.name)), sql: bare.get(id) ?? e.compiled_code ?? '' };
+      });
+      const n = p.node;
+      if (n.compiled_code !== undefined) n.compiled_code = injectCtes(n.compiled_code, ctes);
+      if (n.compiled_incremental_code !== undefined) n.compiled_incremental_code = injectCtes(n.compiled_incremental_code, ctes);
+      n.checksum = checksum(n);
+    }
   }
 
   private manifest(): Manifest {
@@ -507,9 +549,20 @@ export function resolveSql(manifest: Manifest, node: Pick<Node, 'name' | 'origin
     return dialect.relation(n.relation);
   };
   const all = [...manifest.nodes.values()];
-  return resolvePlaceholders(sql, (kind, arg) => {
+  const ctes: { name: string; sql: string }[] = [];
+  const resolved = resolvePlaceholders(sql, (kind, arg) => {
     if (kind === 'this') return rel(node, 'this');
-    if (kind === 'ref') return rel(all.find((n) => (n.resource_type === 'model' || n.resource_type === 'seed') && n.name === arg), `ref '${arg}'`);
+    if (kind === 'ref') {
+      const target = all.find((n) => (n.resource_type === 'model' || n.resource_type === 'seed') && n.name === arg);
+      if (target?.config.materialized === 'ephemeral') {
+        const name = dialect.quote(cteName(target.name));
+        // Its compiled SQL carries the CTEs of the ephemerals it refs itself.
+        if (!ctes.some((c) => c.name === name)) ctes.push({ name, sql: target.compiled_code ?? '' });
+        return name;
+      }
+      return rel(target, `ref '${arg}'`);
+    }
     return rel(all.find((n) => n.resource_type === 'source' && `${n.source_name}.${n.name}` === arg), `source '${arg}'`);
   });
+  return injectCtes(resolved, ctes);
 }

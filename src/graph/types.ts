@@ -4,7 +4,7 @@ import type { SourceLocation } from '../core/location.js';
 
 export type ResourceType = 'model' | 'test' | 'seed' | 'source';
 
-export type Materialization = 'view' | 'table' | 'incremental' | 'copy' | 'seed' | 'test';
+export type Materialization = 'view' | 'table' | 'incremental' | 'copy' | 'ephemeral' | 'seed' | 'test';
 
 export interface ColumnInfo {
   name: string;

@@ -6,7 +6,7 @@ import { COPY_OPTION_KEYS } from '../core/copy.js';
 export type ResourceKind = 'model' | 'seed' | 'test';
 
 /** Model materializations that can be built; others dbt has are named with the reason they are refused. */
-export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'copy'] as const;
+export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'copy', 'ephemeral'] as const;
 export type ModelMaterialization = (typeof MATERIALIZATIONS)[number];
 
 export type ValueSpec =
@@ -58,7 +58,6 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
       kind: 'enum',
       values: MATERIALIZATIONS,
       later: {
-        ephemeral: 'ephemeral models are not built yet: use view (or table) for now',
         materialized_view: 'materialized views are not built yet: use table for now',
         snapshot: 'snapshots are not built yet',
       },

@@ -32,7 +32,8 @@ export interface RunRequest {
 /** Execute the selected nodes in DAG order and return one result each (in completion order). */
 export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
   const { manifest, order } = req.compiled;
-  const nodes = order.filter((id) => req.selected.has(id));
+  // Ephemeral models are not run: compile inlined them into what refs them (the order still passes through them).
+  const nodes = order.filter((id) => req.selected.has(id) && manifest.nodes.get(id)!.config.materialized !== 'ephemeral');
   const jobs = planJobs(req, nodes);
   const threads = Math.max(1, Math.min(req.threads, req.warehouse.driver.maxConcurrency));
   const total = nodes.length;
