@@ -152,10 +152,10 @@ describe('values that would be accepted and never used are errors', () => {
   });
 
   it('dbt config the engine does not run yet says so', async () => {
-    const r = await compile({ 'project.yml': 'name: p\nmodels:\n  p:\n    +pre-hook: "select 1"\n    +grants: {select: [bi]}\n', 'models/a.sql': 'select 1 as id\n' });
+    const r = await compile({ 'project.yml': 'name: p\nmodels:\n  p:\n    +group: finance\n    +access: public\n', 'models/a.sql': 'select 1 as id\n' });
     expect(formatted(r.errors)).toEqual([
-      expect.stringContaining("project.yml:4:5: 'pre_hook' is dbt config that sparkify does not support yet"),
-      expect.stringContaining("project.yml:5:5: 'grants' is dbt config that sparkify does not support yet"),
+      expect.stringContaining("project.yml:4:5: 'group' is dbt config that sparkify does not support yet"),
+      expect.stringContaining("project.yml:5:5: 'access' is dbt config that sparkify does not support yet"),
     ]);
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { SourceLocation } from '../core/location.js';
-import type { Project, ProjectFile } from '../project/load.js';
+import { PROJECT_FILE, type Project, type ProjectFile } from '../project/load.js';
 import type { ColumnYaml, ModelYaml, TestEntry } from '../project/schema.js';
 import { resolveConfig, treeLayers, type ConfigLayer, type TreeResource } from '../project/config.js';
 import { resolvePlaceholders, type RenderEnv, type Rendered, type TemplateEngine } from '../template/engine.js';
@@ -11,7 +11,7 @@ import { dialectFor } from '../warehouse/dialects.js';
 import type { Dialect } from '../warehouse/types.js';
 import { topoOrder } from './dag.js';
 import { cteName, injectCtes } from './ephemeral.js';
-import type { ColumnInfo, Manifest, Node } from './types.js';
+import type { ColumnInfo, CompiledHook, Manifest, Node, NodeConfig } from './types.js';
 
 /** Where each model/test came from in the schema YAML, for errors found after compile. */
 export interface YamlOrigins {
@@ -28,6 +28,8 @@ export interface CompileResult {
   origins: YamlOrigins;
   /** Every problem found, each at its file:line. A project with errors must not run. */
   errors: SparkifyError[];
+  /** project.yml's on-run-start and on-run-end, rendered. */
+  runHooks: { start: CompiledHook[]; end: CompiledHook[] };
 }
 
 /** What a node was made from, kept until references are resolved. */
@@ -41,6 +43,8 @@ interface Pending {
   testConfig?: Record<string, unknown>;
   /** Ephemeral models its SQL refs (inlined as CTEs once every node is resolved). */
   ephemerals?: Set<string>;
+  /** pre_hook / post_hook, rendered (placeholders resolved with the node's SQL). */
+  hooks?: Record<'pre' | 'post', { rendered: Rendered; transaction: boolean; location: SourceLocation }[]>;
 }
 
 /**
@@ -87,6 +91,7 @@ class Compiler {
     this.configure('test', tests);
     for (const p of this.pending.values()) this.resolve(p);
     this.inlineEphemerals();
+    const runHooks = { start: this.projectHooks('on-run-start'), end: this.projectHooks('on-run-end') };
     const manifest = this.manifest();
     let order: string[] = [];
     try {
@@ -94,7 +99,7 @@ class Compiler {
     } catch (err) {
       this.fail(err);
     }
-    return { manifest, order, origins: this.origins, errors: this.errors };
+    return { manifest, order, origins: this.origins, errors: this.errors, runHooks };
   }
 
   private fail(err: unknown): void {
@@ -195,8 +200,9 @@ class Compiler {
         const fallback = own.configLocation ?? { file: p.node.original_file_path, line: 1, column: 0 };
         layers.push({ values: own.config, locate: (raw) => own.configKeys[raw] ?? fallback });
       }
-      const { config, errors } = resolveConfig(kind, layers);
+      const { config, errors, itemLocations } = resolveConfig(kind, layers);
       this.errors.push(...errors);
+      if (config.pre_hook || config.post_hook) p.hooks = this.renderHooks(config, itemLocations);
       if (kind === 'test') config.tags = [...new Set([...(this.parentOf(p.node)?.config.tags ?? []), ...config.tags])];
       if (kind === 'test' && !p.node.test_metadata && config.where !== undefined) {
         this.errors.push(new SparkifyError("'where' filters the model a generic test checks; a singular test writes its own where clause", {
@@ -210,6 +216,34 @@ class Compiler {
       // An ephemeral model builds nothing, so it has no relation: refs to it become a CTE.
       if (kind !== 'test' && config.materialized !== 'ephemeral') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
     }
+  }
+
+  /** on-run-start / on-run-end: templates of project.yml (target, vars, env, refs; no {{this}}). */
+  private projectHooks(key: 'on-run-start' | 'on-run-end'): CompiledHook[] {
+    return (this.project.config[key] ?? []).flatMap((text, i) => {
+      const written = (this.project.projectYaml.value() as Record<string, unknown>)[key];
+      const location = this.project.projectYaml.locate(Array.isArray(written) ? [key, i] : [key]);
+      const r = this.attempt(() => this.engine.render(PROJECT_FILE, text, { lineOffset: Math.max(0, location.line - 1) }));
+      if (!r) return [];
+      const sql = resolvePlaceholders(r.sql, (kind, arg) => {
+        const target = kind === 'ref' ? this.byName.get(arg) : kind === 'source' ? this.pending.get(this.sourceIds.get(arg) ?? '')?.node : undefined;
+        if (target?.relation) return this.relationName(target);
+        this.errors.push(new SparkifyError(kind === 'this' ? `${key} hooks run for the whole project: {{this}} names nothing there` : `${key}: ${kind} '${arg}' names no model, seed or source with a relation`, { location }));
+        return `<unresolved ${kind} ${arg}>`;
+      });
+      return [{ sql, transaction: false, location }];
+    });
+  }
+
+  /** Hooks are templates too: rendered now, each reported at the line that wrote it. */
+  private renderHooks(config: NodeConfig, at: Map<string, SourceLocation[]>): Pending['hooks'] {
+    const side = (key: 'pre_hook' | 'post_hook'): NonNullable<Pending['hooks']>['pre'] =>
+      (config[key] ?? []).flatMap((h, i) => {
+        const location = at.get(key)?.[i] ?? { file: PROJECT_FILE, line: 1, column: 0 };
+        const rendered = this.attempt(() => this.engine.render(location.file, h.sql, { lineOffset: Math.max(0, location.line - 1) }));
+        return rendered ? [{ rendered, transaction: h.transaction, location }] : [];
+      });
+    return { pre: side('pre_hook'), post: side('post_hook') };
   }
 
   private parentOf(n: Node): Node | undefined {
@@ -446,6 +480,10 @@ class Compiler {
       // dbt's `limit`: at most that many failing rows are counted (and shown).
       node.compiled_code = `select * from (\n${node.compiled_code}\n) as sparkify_limited limit ${node.config.limit}`;
     }
+    if (p.hooks) {
+      const compiled = (side: 'pre' | 'post'): CompiledHook[] => p.hooks![side].map((h) => ({ sql: sql(h.rendered.sql), transaction: h.transaction, location: h.location }));
+      node.hooks = { pre: compiled('pre'), post: compiled('post') };
+    }
     node.depends_on.nodes = [...deps].sort();
     node.checksum = checksum(node);
   }
@@ -513,7 +551,8 @@ class Compiler {
 /** What a node runs: its text as written, every rendering, and its typed config. `state:modified` compares it. */
 function checksum(n: Node): string {
   const h = createHash('sha256');
-  for (const part of [n.raw_code, n.compiled_code ?? '', n.compiled_incremental_code ?? '', JSON.stringify(n.config)]) h.update(part).update('\0');
+  const hooks = n.hooks ? JSON.stringify([n.hooks.pre.map((x) => x.sql), n.hooks.post.map((x) => x.sql)]) : '';
+  for (const part of [n.raw_code, n.compiled_code ?? '', n.compiled_incremental_code ?? '', JSON.stringify(n.config), hooks]) h.update(part).update('\0');
   return h.digest('hex').slice(0, 20);
 }
 

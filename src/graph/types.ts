@@ -13,6 +13,19 @@ export interface ColumnInfo {
 }
 
 /** A node's config as compile typed and checked it (see project/config-keys.ts): nothing below reads raw values. */
+/** A hook as config holds it: its SQL template, and whether it runs inside the node's transaction. */
+export interface HookConfig {
+  sql: string;
+  transaction: boolean;
+}
+
+/** A hook as compile rendered it, and where it was written (a failing hook is reported there). */
+export interface CompiledHook {
+  sql: string;
+  transaction: boolean;
+  location: SourceLocation;
+}
+
 export interface NodeConfig {
   materialized: Materialization;
   tags: string[];
@@ -27,6 +40,9 @@ export interface NodeConfig {
   sort?: string[];
   sort_type?: 'compound' | 'interleaved';
   unique_key?: string[];
+  /** SQL run before and after the node is built (dbt's pre-hook / post-hook), as written. */
+  pre_hook?: HookConfig[];
+  post_hook?: HookConfig[];
   incremental_strategy?: 'delete+insert' | 'append' | 'merge';
   /** merge: the columns a matched row gets from the new row (default: all), or the ones it keeps. */
   merge_update_columns?: string[];
@@ -96,6 +112,8 @@ export interface Node {
   test_metadata?: TestMetadata;
   /** Database relation this node builds or reads: schema and table name. */
   relation?: { schema: string; identifier: string };
+  /** pre_hook / post_hook config, rendered and resolved like compiled_code. */
+  hooks?: { pre: CompiledHook[]; post: CompiledHook[] };
   /** For sources: source name and table name. */
   source_name?: string;
 }

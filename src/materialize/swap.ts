@@ -1,4 +1,5 @@
 import type { Relation, Session, Warehouse } from '../warehouse/types.js';
+import { hookedTransaction, type HookedNode } from './hooks.js';
 
 export type RelationKind = 'table' | 'view';
 
@@ -14,16 +15,17 @@ export function tempRelation(r: Relation, suffix = 'sparkify_tmp'): Relation {
 }
 
 /**
- * Build a relation under a temporary name and swap it in, all in one transaction: readers see the old
- * relation until the commit, and a failure anywhere leaves the old one exactly as it was.
+ * Build a relation under a temporary name and swap it in, all in one transaction (with the node's hooks):
+ * readers see the old relation until the commit, and a failure anywhere leaves the old one exactly as it was.
  */
 export async function buildAndSwap<T>(
   wh: Warehouse,
+  node: HookedNode,
   target: Relation,
   build: (tx: Session, tmp: Relation) => Promise<T>,
 ): Promise<T> {
   const tmp = tempRelation(target);
-  return wh.driver.transaction(async (tx) => {
+  return hookedTransaction(wh, node, async (tx) => {
     const leftover = await relationKind(tx, wh, tmp);
     if (leftover) await tx.exec(wh.dialect.drop(tmp, leftover));
     const result = await build(tx, tmp);

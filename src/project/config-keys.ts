@@ -24,20 +24,24 @@ export type ValueSpec =
   /** true, false, or a single replacement character (ACCEPTINVCHARS). */
   | { kind: 'bool-or-char' }
   /** A single character (a CSV delimiter). */
-  | { kind: 'char' };
+  | { kind: 'char' }
+  /** SQL hooks: a statement, {sql, transaction}, or a list of them; stored as [{sql, transaction}]. */
+  | { kind: 'hooks' };
 
 export interface KeySpec {
   value: ValueSpec;
   /** The resource kinds and, for models, the materializations the key means something for. */
   applies: { kinds: readonly ResourceKind[]; materializations?: readonly ModelMaterialization[] };
-  /** How a later layer combines with an earlier one: replace (default), union (tags), merge (dicts). */
-  combine?: 'replace' | 'union' | 'merge';
+  /** How a later layer combines with an earlier one: replace (default), union (tags), merge (dicts), append (hooks: general layers' first). */
+  combine?: 'replace' | 'union' | 'merge' | 'append';
 }
 
 const MODELS_AND_SEEDS = { kinds: ['model', 'seed'] } as const;
 const ALL = { kinds: ['model', 'seed', 'test'] } as const;
 const TABLES = { kinds: ['model', 'seed'], materializations: ['table', 'incremental', 'copy'] } as const;
 const COPY = { kinds: ['model'], materializations: ['copy'] } as const;
+/** What builds a relation in the warehouse (not ephemeral models). */
+const BUILT = { kinds: ['model', 'seed'], materializations: ['view', 'table', 'incremental', 'copy'] } as const;
 
 const copyValue: Record<(typeof COPY_OPTION_KEYS)[number], ValueSpec> = {
   format: { kind: 'string' },
@@ -65,6 +69,8 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     applies: { kinds: ['model'] },
   },
   tags: { value: { kind: 'list' }, applies: ALL, combine: 'union' },
+  pre_hook: { value: { kind: 'hooks' }, applies: BUILT, combine: 'append' },
+  post_hook: { value: { kind: 'hooks' }, applies: BUILT, combine: 'append' },
   enabled: { value: { kind: 'bool' }, applies: ALL },
   meta: { value: { kind: 'record' }, applies: ALL, combine: 'merge' },
   description: { value: { kind: 'string' }, applies: MODELS_AND_SEEDS },
@@ -102,8 +108,6 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
 
 /** dbt config keys the engine does not implement yet: naming them is an error that says so, never ignored. */
 export const NOT_YET: Readonly<Record<string, string>> = {
-  pre_hook: 'hooks are not run yet',
-  post_hook: 'hooks are not run yet',
   grants: 'grants are not applied yet',
   persist_docs: 'descriptions are not persisted to the warehouse yet',
   contract: 'model contracts are not enforced yet',

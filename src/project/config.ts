@@ -13,6 +13,8 @@ export interface ConfigLayer {
 export interface ResolvedConfig {
   config: NodeConfig;
   errors: SparkifyError[];
+  /** For keys whose layers append (hooks): where each item of the value was written, in order. */
+  itemLocations: Map<string, SourceLocation[]>;
 }
 
 const DEFAULTS: Record<ResourceKind, () => NodeConfig> = {
@@ -30,6 +32,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
   const config = DEFAULTS[kind]();
   const errors: SparkifyError[] = [];
   const setAt = new Map<string, SourceLocation>();
+  const itemLocations = new Map<string, SourceLocation[]>();
   const bag = config as unknown as Record<string, unknown>;
   for (const layer of layers) {
     for (const [raw, value] of Object.entries(layer.values)) {
@@ -48,6 +51,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
       if (checked === undefined) continue; // `key: null` in YAML: as if unset
       bag[key] = combine(spec, bag[key], checked);
       setAt.set(key, location);
+      if (spec.combine === 'append') itemLocations.set(key, [...(itemLocations.get(key) ?? []), ...(checked as unknown[]).map(() => location)]);
     }
   }
   // Keys that mean something only for some materializations.
@@ -66,7 +70,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
     }
   }
   errors.push(...combinations(config, setAt));
-  return { config, errors };
+  return { config, errors, itemLocations };
 }
 
 /** 'a', 'a and b', 'a, b and c' */
@@ -80,6 +84,7 @@ function article(word: string): string {
 
 function combine(spec: KeySpec, old: unknown, value: unknown): unknown {
   if (spec.combine === 'union') return [...new Set([...((old as string[] | undefined) ?? []), ...(value as string[])])];
+  if (spec.combine === 'append') return [...((old as unknown[] | undefined) ?? []), ...(value as unknown[])];
   if (spec.combine === 'merge') return { ...((old as Record<string, unknown> | undefined) ?? {}), ...(value as Record<string, unknown>) };
   return value;
 }
@@ -195,6 +200,18 @@ function checkValue(key: string, spec: ValueSpec, value: unknown, location: Sour
       return typeof value === 'string' && value.length === 1 ? value : bad('true, false or a single character');
     case 'char':
       return typeof value === 'string' && value.length === 1 ? value : bad('a single character');
+    case 'hooks': {
+      const one = (v: unknown): { sql: string; transaction: boolean } | undefined => {
+        if (typeof v === 'string') return { sql: v, transaction: true };
+        if (isRecord(v) && typeof v.sql === 'string' && Object.keys(v).every((k) => k === 'sql' || k === 'transaction') && (v.transaction === undefined || typeof v.transaction === 'boolean')) {
+          return { sql: v.sql, transaction: v.transaction ?? true };
+        }
+        return undefined;
+      };
+      const items = (Array.isArray(value) ? value : [value]).map(one);
+      if (items.every((i) => i !== undefined)) return items;
+      return bad('SQL, {sql: ..., transaction: true|false}, or a list of them', `For example ${key}="grant select on {{this}} to reporter", or in YAML a list of statements.`);
+    }
   }
 }
 

@@ -55,6 +55,9 @@ export const projectSchema = z.strictObject({
   models: z.record(z.string(), z.unknown()).default({}),
   seeds: z.record(z.string(), z.unknown()).default({}),
   tests: z.record(z.string(), z.unknown()).default({}),
+  /** SQL run before the first node and after the last, by run, build, seed and test (dbt's project hooks). */
+  'on-run-start': stringList.optional(),
+  'on-run-end': stringList.optional(),
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;
 

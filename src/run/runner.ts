@@ -1,6 +1,6 @@
 import { SparkifyError, errorMessage } from '../core/errors.js';
 import type { CompileResult } from '../graph/compile.js';
-import type { Node } from '../graph/types.js';
+import type { CompiledHook, Node } from '../graph/types.js';
 import { materialize } from '../materialize/index.js';
 import { lineColumn, sourceLineFor } from '../template/lines.js';
 import { SqlError } from '../warehouse/errors.js';
@@ -100,8 +100,56 @@ export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
     return r;
   };
 
+  const hooks = req.compiled.runHooks;
+  const start = await runProjectHooks(req, 'on-run-start', hooks.start);
+  if (start.some((r) => r.status === 'error')) {
+    for (const id of nodes) {
+      const n = manifest.nodes.get(id)!;
+      start.push({ unique_id: id, status: 'skipped', message: 'skipped because an on-run-start hook failed', failures: null, execution_time: 0, timing: [], thread_id: '', adapter_response: {}, blocks: true, ...(n.relation ? { relation_name: `${n.relation.schema}.${n.relation.identifier}` } : {}) });
+    }
+    return start;
+  }
   await schedule(jobs, threads, req.failFast, { run: runOne, skip });
-  return results;
+  return [...start, ...results, ...(await runProjectHooks(req, 'on-run-end', hooks.end))];
+}
+
+/** project.yml's on-run-start / on-run-end, one result each, as dbt reports them (operation.<project>.<project>-on-run-start-0). */
+async function runProjectHooks(req: RunRequest, kind: 'on-run-start' | 'on-run-end', hooks: CompiledHook[]): Promise<NodeResult[]> {
+  const project = req.compiled.manifest.project_name;
+  const out: NodeResult[] = [];
+  if (!hooks.length) return out;
+  req.log.info(`Running ${hooks.length} ${kind} hook${hooks.length === 1 ? '' : 's'}`);
+  for (const [i, hook] of hooks.entries()) {
+    const name = `${project}.${kind}.${i}`;
+    const t0 = Date.now();
+    const startedAt = new Date().toISOString();
+    req.log.info(progressLine(i + 1, hooks.length, `START hook: ${name}`, '[RUN]'));
+    let status: NodeResult['status'] = 'success';
+    let message = 'OK';
+    try {
+      await req.warehouse.driver.exec(hook.sql);
+    } catch (err) {
+      status = 'error';
+      message = new SparkifyError(`${kind} hook ${i} failed: ${(err as Error).message.split('\n')[0]}`, { location: hook.location, hint: hook.sql.trim() }).format();
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const line = progressLine(i + 1, hooks.length, `${status === 'error' ? 'ERROR' : 'OK'} hook: ${name}`, status === 'error' ? `[ERROR in ${seconds.toFixed(2)}s]` : `[OK in ${seconds.toFixed(2)}s]`);
+    if (status === 'error') req.log.error(line);
+    else req.log.info(line);
+    out.push({
+      unique_id: `operation.${project}.${project}-${kind}-${i}`,
+      status,
+      message,
+      failures: null,
+      execution_time: seconds,
+      timing: [{ name: 'execute', started_at: startedAt, completed_at: new Date().toISOString() }],
+      thread_id: 'main',
+      adapter_response: {},
+      blocks: false,
+    });
+  }
+  req.log.info('');
+  return out;
 }
 
 /** Each selected node waits for its nearest selected ancestors; in build, children of a model also wait for its tests. */
