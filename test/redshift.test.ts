@@ -357,7 +357,7 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
       const { buildAndSwap } = await import('../src/materialize/swap.js');
       const target = { schema, identifier: 'swapped' };
       for (const v of [1, 2]) {
-        await buildAndSwap(wh, { name: 'swapped', resource_type: 'model' }, target, async (tx, tmp) => {
+        await buildAndSwap({ warehouse: wh, node: { name: 'swapped', resource_type: 'model', config: { materialized: 'table', tags: [], enabled: true } } as never }, target, 'table', async (tx, tmp) => {
           await tx.exec(wh.dialect.createTableAs(tmp, `select ${v} as v`, { dist: 'v', sort: ['v'] }));
         });
       }

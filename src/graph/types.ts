@@ -40,6 +40,10 @@ export interface NodeConfig {
   sort?: string[];
   sort_type?: 'compound' | 'interleaved';
   unique_key?: string[];
+  /** dbt's grants: privilege (lower case) -> the grantees that hold it on the node's relation. */
+  grants?: Record<string, string[]>;
+  /** dbt's persist_docs: YAML descriptions as COMMENT ON the relation and its columns. */
+  persist_docs?: { relation?: boolean; columns?: boolean };
   /** SQL run before and after the node is built (dbt's pre-hook / post-hook), as written. */
   pre_hook?: HookConfig[];
   post_hook?: HookConfig[];

@@ -1,31 +1,39 @@
 import { SparkifyError } from '../core/errors.js';
 import type { CompiledHook, Node } from '../graph/types.js';
-import type { Session, Warehouse } from '../warehouse/types.js';
+import type { Relation, Session, Warehouse } from '../warehouse/types.js';
+import { persistDocs } from './docs.js';
+import { applyGrants } from './grants.js';
 
-/** What of a node its hooks need. */
-export type HookedNode = Pick<Node, 'name' | 'resource_type' | 'hooks'>;
+/** What a node's transaction needs: the warehouse, the node, and where its warnings go. */
+export interface NodeWork {
+  warehouse: Warehouse;
+  node: Node;
+  warn?: (message: string) => void;
+}
 
 /**
- * The node's transaction with its hooks around the work, as dbt runs them: hooks with transaction=true
- * (the default) inside it — pre-hooks first, post-hooks last, after the new relation is in place — so a
- * failing hook rolls the whole build back and the previous relation stays; hooks with transaction=false
- * before it starts and after it commits.
+ * The node's transaction, as dbt runs a materialization: hooks with transaction=true (the default) inside
+ * it — pre-hooks first, then the work, post-hooks once the new relation is in place, then grants and
+ * persist_docs on `target` — so a failing hook rolls the whole build back and the previous relation stays;
+ * hooks with transaction=false before it starts and after it commits.
  */
-export async function hookedTransaction<T>(wh: Warehouse, node: HookedNode, work: (tx: Session) => Promise<T>): Promise<T> {
-  const h = node.hooks;
-  if (!h) return wh.driver.transaction(work);
+export async function nodeTransaction<T>(w: NodeWork, target: Relation, kind: 'table' | 'view', work: (tx: Session) => Promise<T>): Promise<T> {
+  const { warehouse: wh, node } = w;
+  const h = node.hooks ?? { pre: [], post: [] };
   await runHooks(wh.driver, node, h.pre.filter((x) => !x.transaction), 'pre_hook');
   const result = await wh.driver.transaction(async (tx) => {
     await runHooks(tx, node, h.pre.filter((x) => x.transaction), 'pre_hook');
     const r = await work(tx);
     await runHooks(tx, node, h.post.filter((x) => x.transaction), 'post_hook');
+    for (const warning of await applyGrants(tx, wh, node, target)) w.warn?.(warning);
+    await persistDocs(tx, wh, node, target, kind);
     return r;
   });
   await runHooks(wh.driver, node, h.post.filter((x) => !x.transaction), 'post_hook');
   return result;
 }
 
-async function runHooks(session: Session, node: HookedNode, hooks: CompiledHook[], kind: 'pre_hook' | 'post_hook'): Promise<void> {
+async function runHooks(session: Session, node: Node, hooks: CompiledHook[], kind: 'pre_hook' | 'post_hook'): Promise<void> {
   for (const hook of hooks) {
     if (!hook.sql.trim()) continue;
     try {

@@ -1,7 +1,7 @@
 import { SparkifyError } from '../core/errors.js';
 import type { Relation, Session, Warehouse } from '../warehouse/types.js';
 import { columnsOf } from './columns.js';
-import { hookedTransaction } from './hooks.js';
+import { nodeTransaction } from './hooks.js';
 import { protectedNote, refreshDecision } from './full-refresh.js';
 import { relationOf } from './relation.js';
 import { applySchemaChange } from './schema-change.js';
@@ -29,7 +29,7 @@ export async function incremental(ctx: MaterializeContext): Promise<MaterializeR
   const c = ctx.node.config;
   const keys = c.unique_key ?? [];
   const strategy = c.incremental_strategy ?? (keys.length ? 'delete+insert' : 'append');
-  const { rows, notes } = await hookedTransaction(wh, ctx.node, async (tx) => {
+  const { rows, notes } = await nodeTransaction(ctx, target, 'table', async (tx) => {
     const tmp = tempRelation(target, 'sparkify_new');
     const leftover = await relationKind(tx, wh, tmp);
     if (leftover) await tx.exec(wh.dialect.drop(tmp, leftover));

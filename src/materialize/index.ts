@@ -13,8 +13,10 @@ type Materializer = (ctx: MaterializeContext) => Promise<MaterializeResult>;
 /** The registry: materialization name → materializer (compile refuses any other name). */
 const materializers: Record<string, Materializer> = { view, table, incremental, copy, seed };
 
-export function materialize(ctx: MaterializeContext): Promise<MaterializeResult> {
+export async function materialize(ctx: MaterializeContext): Promise<MaterializeResult> {
   const m = materializers[ctx.node.config.materialized];
   if (!m) throw new SparkifyError(`materialization '${ctx.node.config.materialized}' cannot be built`, { exitCode: 2 });
-  return m(ctx);
+  const warnings: string[] = [];
+  const r = await m({ ...ctx, warn: (w) => warnings.push(w) });
+  return warnings.length ? { ...r, warnings: [...(r.warnings ?? []), ...warnings] } : r;
 }

@@ -22,7 +22,7 @@ export async function seed(ctx: MaterializeContext): Promise<MaterializeResult> 
   const types = header.map((h, i) => declared[h] ?? inferType(rows.map((r) => r[i] ?? '')));
   const ddl = header.map((h, i) => `  ${wh.dialect.quote(h)} ${types[i]}`).join(',\n');
   await ensureSchema(wh, relationOf(ctx).schema);
-  const n = await buildAndSwap(wh, ctx.node, relationOf(ctx), async (tx, tmp) => {
+  const n = await buildAndSwap(ctx, relationOf(ctx), 'table', async (tx, tmp) => {
     await tx.exec(wh.dialect.createTable(tmp, ddl, {}));
     const text = rows.map((r) => header.map((_, i) => (r[i] === undefined || r[i] === '' ? '\\N' : escapeCopy(r[i]!))).join('\t') + '\n').join('');
     return tx.copyIn(tmp, header, (async function* () { yield text; })());

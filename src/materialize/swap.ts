@@ -1,5 +1,5 @@
 import type { Relation, Session, Warehouse } from '../warehouse/types.js';
-import { hookedTransaction, type HookedNode } from './hooks.js';
+import { nodeTransaction, type NodeWork } from './hooks.js';
 
 export type RelationKind = 'table' | 'view';
 
@@ -19,13 +19,14 @@ export function tempRelation(r: Relation, suffix = 'sparkify_tmp'): Relation {
  * readers see the old relation until the commit, and a failure anywhere leaves the old one exactly as it was.
  */
 export async function buildAndSwap<T>(
-  wh: Warehouse,
-  node: HookedNode,
+  w: NodeWork,
   target: Relation,
+  kind: RelationKind,
   build: (tx: Session, tmp: Relation) => Promise<T>,
 ): Promise<T> {
+  const wh = w.warehouse;
   const tmp = tempRelation(target);
-  return hookedTransaction(wh, node, async (tx) => {
+  return nodeTransaction(w, target, kind, async (tx) => {
     const leftover = await relationKind(tx, wh, tmp);
     if (leftover) await tx.exec(wh.dialect.drop(tmp, leftover));
     const result = await build(tx, tmp);

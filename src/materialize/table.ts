@@ -7,7 +7,7 @@ import type { MaterializeContext, MaterializeResult } from './types.js';
 export async function table(ctx: MaterializeContext): Promise<MaterializeResult> {
   const wh = ctx.warehouse;
   await ensureSchema(wh, relationOf(ctx).schema);
-  const rows = await buildAndSwap(wh, ctx.node, relationOf(ctx), async (tx, tmp) => {
+  const rows = await buildAndSwap(ctx, relationOf(ctx), 'table', async (tx, tmp) => {
     const r = await tx.exec(wh.dialect.createTableAs(tmp, ctx.sql, tableOptions(ctx)));
     return r.rowCount ?? Number((await tx.query(`select count(*) as n from ${wh.dialect.relation(tmp)}`)).rows[0]?.n ?? 0);
   });

@@ -6,7 +6,7 @@ import type { MaterializeContext, MaterializeResult } from './types.js';
 export async function view(ctx: MaterializeContext): Promise<MaterializeResult> {
   const wh = ctx.warehouse;
   await ensureSchema(wh, relationOf(ctx).schema);
-  await buildAndSwap(wh, ctx.node, relationOf(ctx), async (tx, tmp) => {
+  await buildAndSwap(ctx, relationOf(ctx), 'view', async (tx, tmp) => {
     await tx.exec(wh.dialect.createView(tmp, ctx.sql));
   });
   return { code: 'CREATE VIEW' };

@@ -26,14 +26,18 @@ export type ValueSpec =
   /** A single character (a CSV delimiter). */
   | { kind: 'char' }
   /** SQL hooks: a statement, {sql, transaction}, or a list of them; stored as [{sql, transaction}]. */
-  | { kind: 'hooks' };
+  | { kind: 'hooks' }
+  /** dbt's grants: {privilege: grantee or [grantees]}; a '+privilege' key adds to what a general layer set. */
+  | { kind: 'grants' }
+  /** Booleans under fixed names ({relation: true, columns: true}). */
+  | { kind: 'flags'; names: readonly string[] };
 
 export interface KeySpec {
   value: ValueSpec;
   /** The resource kinds and, for models, the materializations the key means something for. */
   applies: { kinds: readonly ResourceKind[]; materializations?: readonly ModelMaterialization[] };
-  /** How a later layer combines with an earlier one: replace (default), union (tags), merge (dicts), append (hooks: general layers' first). */
-  combine?: 'replace' | 'union' | 'merge' | 'append';
+  /** How a later layer combines with an earlier one: replace (default), union (tags), merge (dicts), append (hooks: general layers' first), grants (per privilege: replace, or add for '+privilege'). */
+  combine?: 'replace' | 'union' | 'merge' | 'append' | 'grants';
 }
 
 const MODELS_AND_SEEDS = { kinds: ['model', 'seed'] } as const;
@@ -70,6 +74,8 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   },
   tags: { value: { kind: 'list' }, applies: ALL, combine: 'union' },
   pre_hook: { value: { kind: 'hooks' }, applies: BUILT, combine: 'append' },
+  grants: { value: { kind: 'grants' }, applies: BUILT, combine: 'grants' },
+  persist_docs: { value: { kind: 'flags', names: ['relation', 'columns'] }, applies: BUILT, combine: 'merge' },
   post_hook: { value: { kind: 'hooks' }, applies: BUILT, combine: 'append' },
   enabled: { value: { kind: 'bool' }, applies: ALL },
   meta: { value: { kind: 'record' }, applies: ALL, combine: 'merge' },
@@ -108,8 +114,6 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
 
 /** dbt config keys the engine does not implement yet: naming them is an error that says so, never ignored. */
 export const NOT_YET: Readonly<Record<string, string>> = {
-  grants: 'grants are not applied yet',
-  persist_docs: 'descriptions are not persisted to the warehouse yet',
   contract: 'model contracts are not enforced yet',
   constraints: 'constraints are not created yet',
   docs: 'the docs site is not built yet',

@@ -84,6 +84,14 @@ function article(word: string): string {
 
 function combine(spec: KeySpec, old: unknown, value: unknown): unknown {
   if (spec.combine === 'union') return [...new Set([...((old as string[] | undefined) ?? []), ...(value as string[])])];
+  if (spec.combine === 'grants') {
+    const out: Record<string, string[]> = { ...((old as Record<string, string[]> | undefined) ?? {}) };
+    for (const [k, grantees] of Object.entries(value as Record<string, string[]>)) {
+      const privilege = k.replace(/^\+/, '');
+      out[privilege] = k.startsWith('+') ? [...new Set([...(out[privilege] ?? []), ...grantees])] : grantees;
+    }
+    return out;
+  }
   if (spec.combine === 'append') return [...((old as unknown[] | undefined) ?? []), ...(value as unknown[])];
   if (spec.combine === 'merge') return { ...((old as Record<string, unknown> | undefined) ?? {}), ...(value as Record<string, unknown>) };
   return value;
@@ -150,6 +158,9 @@ function strategyRules(c: NodeConfig, at: (k: string) => SourceLocation | undefi
   return out;
 }
 
+/** What can be granted on a table or view in Postgres and Redshift. */
+const PRIVILEGES = ['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger'];
+
 function unknownKey(key: string, kind: ResourceKind, location: SourceLocation): SparkifyError {
   const misplaced = MISPLACED[key];
   if (misplaced) return new SparkifyError(`'${key}' is not ${kind} config: ${misplaced}`, { location });
@@ -200,6 +211,28 @@ function checkValue(key: string, spec: ValueSpec, value: unknown, location: Sour
       return typeof value === 'string' && value.length === 1 ? value : bad('true, false or a single character');
     case 'char':
       return typeof value === 'string' && value.length === 1 ? value : bad('a single character');
+    case 'grants': {
+      if (!isRecord(value)) return bad('a mapping of privileges to grantees', 'For example grants: {select: [reporter, bi]}');
+      const out: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const privilege = k.replace(/^\+/, '').toLowerCase();
+        if (!PRIVILEGES.includes(privilege)) {
+          return new SparkifyError(`grants: '${k}' is not a table privilege`, { location, hint: `Use one of: ${PRIVILEGES.join(', ')}. ${didYouMean(privilege, PRIVILEGES)}` });
+        }
+        const grantees = typeof v === 'string' ? [v] : Array.isArray(v) && v.every((g) => typeof g === 'string') ? v : undefined;
+        if (!grantees) return bad('a mapping of privileges to a grantee or a list of grantees', 'For example grants: {select: [reporter, bi]}');
+        out[k.startsWith('+') ? `+${privilege}` : privilege] = grantees.map((g) => g.trim()).filter(Boolean);
+      }
+      return out;
+    }
+    case 'flags': {
+      if (!isRecord(value)) return bad(`a mapping of ${spec.names.join(' / ')} to true or false`, `For example ${key}: {${spec.names.map((n) => `${n}: true`).join(', ')}}`);
+      for (const [k, v] of Object.entries(value)) {
+        if (!spec.names.includes(k)) return new SparkifyError(`unknown ${key} key '${k}'`, { location, hint: `Use ${spec.names.join(' or ')}. ${didYouMean(k, spec.names)}` });
+        if (typeof v !== 'boolean') return bad(`true or false for '${k}'`);
+      }
+      return { ...value };
+    }
     case 'hooks': {
       const one = (v: unknown): { sql: string; transaction: boolean } | undefined => {
         if (typeof v === 'string') return { sql: v, transaction: true };

@@ -37,4 +37,11 @@ export const postgresDialect: Dialect = {
     return `select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale from information_schema.columns
             where table_schema = $1 and table_name = $2 order by ordinal_position`;
   },
+  listRoles() {
+    return 'select rolname as name from pg_roles';
+  },
+  listGrants() {
+    return `select grantee, privilege_type from information_schema.role_table_grants
+            where table_schema = $1 and table_name = $2`;
+  },
 };

@@ -104,6 +104,10 @@ export interface Dialect {
   listRelations(): string;
   /** Query listing (column_name, data_type, character_maximum_length, numeric_precision, numeric_scale) of a relation, in order; parameters: schema, identifier. */
   listColumns(): string;
+  /** Query listing (name) of the roles (or users) privileges can be granted to. */
+  listRoles(): string;
+  /** Query listing (grantee, privilege_type) of the grants on a relation; parameters: schema, identifier. */
+  listGrants(): string;
   /** The warehouse's own COPY from S3, where it has one (see Session.copyFromS3). */
   copyFromS3?(spec: S3CopySpec, auth: { iamRole: string; region: string }): string;
 }

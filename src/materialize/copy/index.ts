@@ -5,7 +5,7 @@ import type { FileRef } from '../../load/sources/index.js';
 import type { Relation, Session } from '../../warehouse/types.js';
 import { protectedNote, refreshDecision } from '../full-refresh.js';
 import { ensureSchema, relationOf } from '../relation.js';
-import { hookedTransaction } from '../hooks.js';
+import { nodeTransaction } from '../hooks.js';
 import { buildAndSwap, relationKind, tempRelation } from '../swap.js';
 import { tableOptions } from '../table-options.js';
 import type { MaterializeContext, MaterializeResult } from '../types.js';
@@ -111,7 +111,7 @@ export async function copy(ctx: MaterializeContext): Promise<MaterializeResult> 
   if (fullRefresh || existing !== 'table' || ledger.length === 0 || moved) {
     // Build the whole table from every file, and swap it in with a ledger of exactly those files.
     if (moved) warnings.push(`${model}: its files now come from ${sourceId} (last loaded from ${ledger[0]!.source}): reloading the table from the new location`);
-    const r = await buildAndSwap(wh, ctx.node, target, async (tx, tmp) => {
+    const r = await buildAndSwap(ctx, target, 'table', async (tx, tmp) => {
       await tx.exec(wh.dialect.createTable(tmp, ctx.sql, tableOptions(ctx)));
       const result = await load(tx, tmp, await columnTypes(tx, wh, tmp), groups);
       await recordFiles(tx, wh, target.schema, model, files, { source: sourceId, definition, loadedAt, replace: true });
@@ -132,7 +132,7 @@ export async function copy(ctx: MaterializeContext): Promise<MaterializeResult> 
     !refresh.configured
       ? `A staging load appends only new files; run with --full-refresh to rebuild ${model} from all files (sparkify run --select ${ctx.node.name} --full-refresh).`
       : `A staging load appends only new files; rebuilding ${model} from all files takes --full-refresh, which its config full_refresh=false turns off: remove that setting for one run.`;
-  const r = await hookedTransaction(wh, ctx.node, async (tx) => {
+  const r = await nodeTransaction(ctx, target, 'table', async (tx) => {
     // What the model's columns would create now, against what the table has.
     const probe = tempRelation(target, 'sparkify_new');
     const leftover = await relationKind(tx, wh, probe);

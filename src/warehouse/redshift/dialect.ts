@@ -20,6 +20,10 @@ export const redshiftDialect: Dialect = {
   createTable(r, columnsDdl, opts) {
     return `create table ${this.relation(r)} (\n${columnsDdl}\n)${tableAttributes(opts, this.quote)}`;
   },
+  // Grants go to database users (pg_user, which Redshift has as Postgres does).
+  listRoles() {
+    return 'select usename as name from pg_user';
+  },
   copyFromS3(spec, auth) {
     return copyStatement(spec, auth, this.relation(spec.relation), this.quote);
   },
