@@ -214,8 +214,32 @@ class Compiler {
       // `description` in config is the node's description (the most specific layer wins, as for every key).
       if (config.description !== undefined) p.node.description = config.description;
       // An ephemeral model builds nothing, so it has no relation: refs to it become a CTE.
-      if (kind !== 'test' && config.materialized !== 'ephemeral') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
+      if (kind !== 'test' && config.materialized !== 'ephemeral') {
+        const schema = this.attempt(() => this.schemaFor(p.node, config.schema));
+        if (schema !== undefined) p.node.relation = { schema, identifier: config.alias ?? p.node.name };
+      }
     }
+  }
+
+  /**
+   * dbt's generate_schema_name: the target's schema, or `<target schema>_<custom>` for a node whose config
+   * sets `schema` — unless the project has a generate_schema_name macro (macros/generate_schema_name.sql,
+   * or a macros/*.js helper), whose output (trimmed) is the schema.
+   */
+  private schemaFor(node: Node, custom: string | undefined): string {
+    const macro = this.engine.callMacro('generate_schema_name', {
+      custom_schema_name: custom?.trim() ?? null,
+      node: { name: node.name, resource_type: node.resource_type, fqn: node.fqn, original_file_path: node.original_file_path },
+    });
+    if (!macro) return custom?.trim() ? `${this.env.target.schema}_${custom.trim()}` : this.env.target.schema;
+    const schema = macro.value.trim();
+    if (!schema) {
+      throw new SparkifyError(`generate_schema_name returned nothing for ${node.name}${custom ? ` (custom schema '${custom}')` : ''}`, {
+        location: { file: macro.file, line: 1, column: 0 },
+        hint: 'It must output the schema name for every node: fall back to {{target.schema}} when custom_schema_name is empty.',
+      });
+    }
+    return schema;
   }
 
   /** on-run-start / on-run-end: templates of project.yml (target, vars, env, refs; no {{this}}). */

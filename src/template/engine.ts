@@ -93,6 +93,8 @@ export class TemplateEngine {
   private readonly evaluator: HandlebarsEvaluator;
   /** Partial name -> its macros/*.sql file. */
   private readonly partialFiles = new Map<string, string>();
+  /** Helpers the project's macros/*.js export -> their file. */
+  private readonly projectHelpers = new Map<string, string>();
   private readonly errorOrigins = new WeakMap<object, ErrorOrigin>();
 
   private constructor(private readonly renderEnv: RenderEnv) {
@@ -124,11 +126,34 @@ export class TemplateEngine {
         }
         const helpers = (mod.default && typeof mod.default === 'object' ? mod.default : mod) as Record<string, unknown>;
         for (const [helperName, fn] of Object.entries(helpers)) {
-          if (typeof fn === 'function') engine.hb.registerHelper(helperName, fn as Handlebars.HelperDelegate);
+          if (typeof fn === 'function') {
+            engine.hb.registerHelper(helperName, fn as Handlebars.HelperDelegate);
+            engine.projectHelpers.set(helperName, m.file);
+          }
         }
       }
     }
     return engine;
+  }
+
+  /**
+   * A project macro called by name, as dbt calls generate_schema_name: a macros/<name>.sql partial rendered
+   * with `args` (and target, project_name) as its context, or a macros/*.js helper called with the values of
+   * `args` in order. Undefined when the project has no macro of that name; errors name the macro's file.
+   */
+  callMacro(name: string, args: Record<string, unknown>): { value: string; file: string } | undefined {
+    const file = this.partialFiles.get(name) ?? this.projectHelpers.get(name);
+    if (!file) return undefined;
+    const text = this.partialFiles.has(name) ? `{{> ${name}}}` : `{{${name} ${Object.keys(args).join(' ')}}}`;
+    const out: Rendered = { sql: '', refs: [], sources: [], config: {}, configKeys: {}, usesIsIncremental: false };
+    this.state = { file, lineOffset: 0, isIncremental: false, out, includes: [] };
+    try {
+      return { value: String(this.template(file, text).run({ ...args, target: this.renderEnv.target, project_name: this.renderEnv.projectName })), file };
+    } catch (err) {
+      throw this.templateError(file, err);
+    } finally {
+      this.state = undefined;
+    }
   }
 
   /** Render one model/test file. `lineOffset` is added to reported lines (for templates cut out of a file). */
