@@ -120,8 +120,8 @@ describe('values that would be accepted and never used are errors', () => {
     const unknown = await compile(model('materialized="incremental" unique_key="id" incremental_strategy="delete_insert"'));
     expect(formatted(unknown.errors)).toEqual([expect.stringContaining("models/a.sql:1:53: unknown incremental_strategy 'delete_insert'")]);
     expect(unknown.errors[0]!.hint).toContain("Did you mean 'delete+insert'");
-    const microbatch = await compile(model('materialized="incremental" unique_key="id" incremental_strategy="microbatch"'));
-    expect(formatted(microbatch.errors)).toEqual([expect.stringContaining("incremental_strategy 'microbatch' is not supported yet")]);
+    const overwrite = await compile(model('materialized="incremental" unique_key="id" incremental_strategy="insert_overwrite"'));
+    expect(formatted(overwrite.errors)).toEqual([expect.stringContaining("incremental_strategy 'insert_overwrite' is not supported yet")]);
     const merge = await compile(model('materialized="incremental" unique_key="id" incremental_strategy="merge"'));
     expect(merge.errors).toEqual([]);
     const ok = await compile(model('materialized="incremental" unique_key="id" incremental_strategy="delete+insert"'));

@@ -136,7 +136,7 @@ describe('incremental config compile refuses', () => {
     expect(errors[0]).toMatch(/^models\/m\.sql:1:\d+: .*on_schema_change/);
     expect(errors[0]).toContain('append_new_columns');
   });
-  it('a strategy that is not built yet says so', async () => {
-    expect((await one('unique_key="id" incremental_strategy="microbatch"'))[0]).toContain('microbatch strategy is not built yet');
+  it('a strategy dbt has for other warehouses says so', async () => {
+    expect((await one('unique_key="id" incremental_strategy="insert_overwrite"'))[0]).toContain('insert_overwrite is not a strategy for Postgres or Redshift');
   });
 });

@@ -37,6 +37,8 @@ function runFlags(cmd: Command): Command {
       return v;
     }))
     .option('--full-refresh', 'rebuild incremental models and reload staging tables from scratch')
+    .option('--event-time-start <time>', 'microbatch models: build the batches from this time (e.g. 2018-11-05)')
+    .option('--event-time-end <time>', 'microbatch models: build the batches up to this time (exclusive)')
     .option('-x, --fail-fast', 'stop at the first failure')
     .option('--no-wait', 'fail at once if another run is using the target, instead of waiting for it');
 }

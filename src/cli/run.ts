@@ -14,6 +14,8 @@ export interface RunOptions extends CommonOptions, SelectionOptions {
   wait?: boolean;
   fullRefresh?: boolean;
   failFast?: boolean;
+  eventTimeStart?: string;
+  eventTimeEnd?: string;
 }
 
 const resourceTypesFor: Record<RunCommand, ResourceType[]> = {
@@ -59,6 +61,7 @@ export async function runCommand(command: RunCommand, opts: RunOptions, log: Log
         threads,
         failFast: opts.failFast ?? false,
         fullRefresh: opts.fullRefresh ?? false,
+        ...(opts.eventTimeStart || opts.eventTimeEnd ? { eventTime: { ...(opts.eventTimeStart ? { start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { end: opts.eventTimeEnd } : {}) } } : {}),
         dataPath: ctx.dataPath,
         projectDir: ctx.project.dir,
         targetDir: ctx.targetDir,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { BATCH_END, BATCH_START } from '../core/batch.js';
 import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { SourceLocation } from '../core/location.js';
 import { PROJECT_FILE, type Project, type ProjectFile } from '../project/load.js';
@@ -472,8 +473,7 @@ class Compiler {
       deps.add(id);
       return this.pending.get(id)!.node;
     };
-    const sql = (text: string): string =>
-      resolvePlaceholders(text, (kind, arg) => {
+    const resolveOne = (kind: 'ref' | 'source' | 'this', arg: string): string => {
         const target = kind === 'this' ? node : kind === 'ref' ? this.byName.get(arg) : this.pending.get(this.sourceIds.get(arg) ?? '')?.node;
         if (kind === 'ref' && target?.config.materialized === 'ephemeral') {
           (p.ephemerals ??= new Set()).add(target.unique_id);
@@ -486,7 +486,21 @@ class Compiler {
           }));
         }
         return target?.relation ? this.relationName(target) : `<unresolved ${kind} ${arg}>`;
+    };
+    const sql = (text: string): string => resolvePlaceholders(text, resolveOne);
+    if (p.plain && node.config.incremental_strategy === 'microbatch') {
+      // Inputs that declare event_time are read for the batch's window only (dbt's automatic filtering).
+      const inputs: { relation: string; column: string }[] = [];
+      node.compiled_batch_code = resolvePlaceholders(p.plain.sql, (kind, arg) => {
+        const input = kind === 'ref' ? this.byName.get(arg) : kind === 'source' ? this.pending.get(this.sourceIds.get(arg) ?? '')?.node : undefined;
+        if (!input?.config.event_time || !input.relation) return resolveOne(kind, arg);
+        const rel = this.relationName(input);
+        const col = this.dialect.quote(input.config.event_time);
+        if (!inputs.some((i) => i.relation === rel)) inputs.push({ relation: rel, column: col });
+        return `(select * from ${rel} where ${col} >= timestamp '${BATCH_START}' and ${col} < timestamp '${BATCH_END}')`;
       });
+      node.event_time_inputs = inputs;
+    }
     if (p.plain) {
       const other = p.incremental && p.incremental !== p.plain ? p.incremental : undefined;
       for (const r of [...p.plain.refs, ...(other?.refs ?? [])]) refTo(r.name, r.location);
@@ -535,6 +549,7 @@ class Compiler {
       const n = p.node;
       if (n.compiled_code !== undefined) n.compiled_code = injectCtes(n.compiled_code, ctes);
       if (n.compiled_incremental_code !== undefined) n.compiled_incremental_code = injectCtes(n.compiled_incremental_code, ctes);
+      if (n.compiled_batch_code !== undefined) n.compiled_batch_code = injectCtes(n.compiled_batch_code, ctes);
       n.checksum = checksum(n);
     }
   }
@@ -576,7 +591,7 @@ class Compiler {
 function checksum(n: Node): string {
   const h = createHash('sha256');
   const hooks = n.hooks ? JSON.stringify([n.hooks.pre.map((x) => x.sql), n.hooks.post.map((x) => x.sql)]) : '';
-  for (const part of [n.raw_code, n.compiled_code ?? '', n.compiled_incremental_code ?? '', JSON.stringify(n.config), hooks]) h.update(part).update('\0');
+  for (const part of [n.raw_code, n.compiled_code ?? '', n.compiled_incremental_code ?? '', n.compiled_batch_code ?? '', JSON.stringify(n.config), hooks]) h.update(part).update('\0');
   return h.digest('hex').slice(0, 20);
 }
 

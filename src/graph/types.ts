@@ -47,7 +47,12 @@ export interface NodeConfig {
   /** SQL run before and after the node is built (dbt's pre-hook / post-hook), as written. */
   pre_hook?: HookConfig[];
   post_hook?: HookConfig[];
-  incremental_strategy?: 'delete+insert' | 'append' | 'merge';
+  incremental_strategy?: 'delete+insert' | 'append' | 'merge' | 'microbatch';
+  /** microbatch: the column that places a row in a batch (on upstream nodes: what filters them per batch). */
+  event_time?: string;
+  batch_size?: 'hour' | 'day' | 'month' | 'year';
+  lookback?: number;
+  begin?: string;
   /** merge: the columns a matched row gets from the new row (default: all), or the ones it keeps. */
   merge_update_columns?: string[];
   merge_exclude_columns?: string[];
@@ -107,6 +112,13 @@ export interface Node {
   compiled_code?: string;
   /** For models that can run incrementally: the SQL rendered with is_incremental() true, resolved like compiled_code. */
   compiled_incremental_code?: string;
+  /**
+   * A microbatch model's SQL for one batch: inputs that declare event_time read only the batch's window,
+   * written as the literals __SPARKIFY_BATCH_START__ and __SPARKIFY_BATCH_END__ that each batch fills in.
+   */
+  compiled_batch_code?: string;
+  /** A microbatch model's inputs that declare event_time (relation as SQL, column): where the newest data is. */
+  event_time_inputs?: { relation: string; column: string }[];
   /** Hash of what the node builds (compiled SQL and config): `state:modified` compares it. */
   checksum?: string;
   /** unique_ids this node depends on (from ref/source, and a test's model). */

@@ -33,7 +33,8 @@ export async function nodeTransaction<T>(w: NodeWork, target: Relation, kind: 't
   return result;
 }
 
-async function runHooks(session: Session, node: Node, hooks: CompiledHook[], kind: 'pre_hook' | 'post_hook'): Promise<void> {
+/** Run hooks in order; a failing one is an error at the line that wrote it. */
+export async function runHooks(session: Session, node: Node, hooks: CompiledHook[], kind: 'pre_hook' | 'post_hook'): Promise<void> {
   for (const hook of hooks) {
     if (!hook.sql.trim()) continue;
     try {

@@ -3,6 +3,7 @@ import type { Relation, Session, Warehouse } from '../warehouse/types.js';
 import { columnsOf } from './columns.js';
 import { nodeTransaction } from './hooks.js';
 import { protectedNote, refreshDecision } from './full-refresh.js';
+import { microbatch } from './microbatch.js';
 import { relationOf } from './relation.js';
 import { applySchemaChange } from './schema-change.js';
 import { relationKind, tempRelation } from './swap.js';
@@ -21,6 +22,7 @@ export async function incremental(ctx: MaterializeContext): Promise<MaterializeR
   const wh = ctx.warehouse;
   const target = relationOf(ctx);
   const refresh = refreshDecision(ctx);
+  if (ctx.node.config.incremental_strategy === 'microbatch') return microbatch(ctx);
   const existing = await relationKind(wh.driver, wh, target);
   if (!existing || refresh.fullRefresh || existing === 'view') return table(ctx);
   const sql = ctx.incrementalSql;

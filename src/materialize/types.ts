@@ -17,6 +17,8 @@ export interface MaterializeContext {
    * variant ahead of time, so nothing here renders templates.
    */
   incrementalSql?: string;
+  /** --event-time-start / --event-time-end: the range of batches a microbatch model builds. */
+  eventTime?: { start?: string; end?: string };
   /** A warning found inside the build (a grantee missing on the target); the result carries them. */
   warn?: (message: string) => void;
   /** Progress of a staging load, as it goes (the runner draws it). */

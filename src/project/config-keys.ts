@@ -89,14 +89,18 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   incremental_strategy: {
     value: {
       kind: 'enum',
-      values: ['delete+insert', 'append', 'merge'],
+      values: ['delete+insert', 'append', 'merge', 'microbatch'],
       later: {
-        microbatch: 'the microbatch strategy is not built yet: use delete+insert (with unique_key) for now',
         insert_overwrite: 'insert_overwrite is not a strategy for Postgres or Redshift: use delete+insert',
       },
     },
     applies: { kinds: ['model'], materializations: ['incremental'] },
   },
+  // microbatch (dbt 1.9): the model's time column, its batch size, where history begins, how many batches back a run redoes.
+  event_time: { value: { kind: 'string' }, applies: { kinds: ['model', 'seed'] } },
+  batch_size: { value: { kind: 'enum', values: ['hour', 'day', 'month', 'year'] }, applies: { kinds: ['model'], materializations: ['incremental'] } },
+  lookback: { value: { kind: 'int', min: 0 }, applies: { kinds: ['model'], materializations: ['incremental'] } },
+  begin: { value: { kind: 'string' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
   merge_update_columns: { value: { kind: 'list' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
   merge_exclude_columns: { value: { kind: 'list' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
   on_schema_change: { value: { kind: 'enum', values: ['ignore', 'fail', 'append_new_columns', 'sync_all_columns'] }, applies: { kinds: ['model'], materializations: ['incremental'] } },
@@ -120,10 +124,6 @@ export const NOT_YET: Readonly<Record<string, string>> = {
   database: 'models are built in the target database only',
   quoting: 'identifiers are quoted by the warehouse dialect',
   quote_columns: 'seed column names are always quoted',
-  event_time: 'microbatch models are not built yet',
-  batch_size: 'microbatch models are not built yet',
-  lookback: 'microbatch models are not built yet',
-  begin: 'microbatch models are not built yet',
   warn_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
   error_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
   fail_calc: 'a test counts its failing rows; fail_calc is not supported yet',

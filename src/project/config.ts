@@ -129,6 +129,25 @@ function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): Sparki
 function strategyRules(c: NodeConfig, at: (k: string) => SourceLocation | undefined): SparkifyError[] {
   const out: SparkifyError[] = [];
   const s = c.incremental_strategy;
+  if (s === 'microbatch') {
+    for (const k of ['event_time', 'batch_size', 'begin'] as const) {
+      if (c[k] === undefined) {
+        out.push(new SparkifyError(`incremental_strategy 'microbatch' needs ${k}`, {
+          location: at('incremental_strategy')!,
+          hint: { event_time: 'Name the column that places a row in a batch: event_time="start_time".', batch_size: 'Say how big a batch is: batch_size="day" (hour, day, month or year).', begin: 'Say where history starts: begin="2018-11-01".' }[k],
+        }));
+      }
+    }
+    if (c.begin !== undefined && !/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/.test(c.begin)) {
+      out.push(new SparkifyError(`begin '${c.begin}' is not a date or timestamp`, { location: at('begin')!, hint: 'Write it as 2018-11-01 or 2018-11-01 06:00:00.' }));
+    }
+    if (c.unique_key?.length) out.push(new SparkifyError("unique_key does nothing with incremental_strategy 'microbatch', which replaces whole batches by event_time", { location: at('unique_key')!, hint: 'Remove unique_key.' }));
+  }
+  for (const k of ['batch_size', 'lookback', 'begin'] as const) {
+    if (c[k] !== undefined && s !== 'microbatch') {
+      out.push(new SparkifyError(`'${k}' applies to incremental_strategy 'microbatch'`, { location: at(k)!, hint: `Remove '${k}', or set incremental_strategy="microbatch".` }));
+    }
+  }
   if ((s === 'delete+insert' || s === 'merge') && !c.unique_key?.length) {
     out.push(new SparkifyError(`incremental_strategy '${s}' needs unique_key (${s === 'merge' ? 'the rows to update' : 'the rows to replace'})`, {
       location: at('incremental_strategy')!,

@@ -35,6 +35,7 @@ export function writeCompiled(targetDir: string, manifest: Manifest, nodes: Iter
     }
     overwrite(p, sqlFile(n.compiled_code), isNew);
     if (n.compiled_incremental_code !== undefined) overwrite(compiledIncrementalPath(targetDir, manifest.project_name, n), sqlFile(n.compiled_incremental_code), isNew);
+    if (n.compiled_batch_code !== undefined) overwrite(compiledPath(targetDir, manifest.project_name, n).replace(/\.sql$/, '.batch.sql'), sqlFile(n.compiled_batch_code), isNew);
   }
 }
 
@@ -140,7 +141,14 @@ function manifestEntry(n: Node): Record<string, unknown> {
     columns: n.columns,
     depends_on: n.depends_on,
     ...(n.relation ? { schema: n.relation.schema, alias: n.relation.identifier, relation_name: `${n.relation.schema}.${n.relation.identifier}` } : {}),
-    ...(n.resource_type === 'source' ? { source_name: n.source_name } : { raw_code: n.raw_code, compiled_code: n.compiled_code, ...(n.compiled_incremental_code === undefined ? {} : { compiled_incremental_code: n.compiled_incremental_code }) }),
+    ...(n.resource_type === 'source'
+      ? { source_name: n.source_name }
+      : {
+          raw_code: n.raw_code,
+          compiled_code: n.compiled_code,
+          ...(n.compiled_incremental_code === undefined ? {} : { compiled_incremental_code: n.compiled_incremental_code }),
+          ...(n.compiled_batch_code === undefined ? {} : { compiled_batch_code: n.compiled_batch_code }),
+        }),
     ...(n.test_metadata ? { test_metadata: n.test_metadata, attached_node: n.attached_node, column_name: n.test_metadata.column_name } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface RunRequest {
   threads: number;
   failFast: boolean;
   fullRefresh: boolean;
+  /** --event-time-start / --event-time-end, for microbatch models. */
+  eventTime?: { start?: string; end?: string };
   dataPath: string;
   projectDir: string;
   targetDir: string;
@@ -204,6 +206,7 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     node,
     sql: node.compiled_code ?? '',
     fullRefresh: req.fullRefresh,
+    ...(req.eventTime ? { eventTime: req.eventTime } : {}),
     projectDir: req.projectDir,
     dataPath: req.dataPath,
     ...(req.log.loadProgress ? { onLoadProgress: req.log.loadProgress(node.name) } : {}),
