@@ -71,6 +71,30 @@ describe.skipIf(!hasRealSample)('the warehouse built from the real sample', () =
     expect(Number(changed!.n)).toBe(8);
   });
 
+  it("keeps each user's level history in dim_user_levels, as the raw log files tell it", async () => {
+    // Expected periods worked out here from the raw JSON lines, not from SQL.
+    type Ev = { userId: string; level: string; ts: number; sessionId: number; itemInSession: number; page: string };
+    const events: Ev[] = fs
+      .readdirSync(path.join(realSample, 'log_data'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.json'))
+      .flatMap((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Ev))
+      .filter((e) => e.userId !== '');
+    const players = new Set(events.filter((e) => e.page === 'NextSong').map((e) => Number(e.userId)));
+    const byUser = new Map<number, Ev[]>();
+    for (const e of events) byUser.set(Number(e.userId), [...(byUser.get(Number(e.userId)) ?? []), e]);
+    const expected: string[] = [];
+    for (const [user, evs] of byUser) {
+      if (!players.has(user)) continue;
+      evs.sort((a, b) => a.ts - b.ts || a.sessionId - b.sessionId || a.itemInSession - b.itemInSession);
+      const runs = evs.filter((e, i) => i === 0 || evs[i - 1]!.level !== e.level);
+      runs.forEach((r, i) => expected.push(`${user} ${r.level} ${r.ts} ${runs[i + 1]?.ts ?? 'null'}`));
+    }
+    const rows = await p.query<{ user_id: number; level: string; valid_from: string; valid_to: string | null }>('select user_id, level, valid_from, valid_to from dim_user_levels');
+    const ms = (t: string | null): string => (t === null ? 'null' : String(Date.parse(`${t.replace(' ', 'T')}Z`)));
+    expect(rows.map((r) => `${r.user_id} ${r.level} ${ms(r.valid_from)} ${ms(r.valid_to)}`).sort()).toEqual(expected.sort());
+    expect(new Set(rows.filter((r) => r.valid_to !== null).map((r) => r.user_id)).size).toBe(8);
+  });
+
   it('breaks time into UTC parts with Sunday = 0 and ISO weeks', async () => {
     const rows = await p.query<{ start_time: string; hour: number; day: number; week: number; month: number; year: number; weekday: number }>(
       'select * from dim_time order by start_time limit 50',
