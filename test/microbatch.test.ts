@@ -44,7 +44,7 @@ describe.each([
 
     const first = await p.run('build', ...t);
     expect(first.code, first.output).toBe(0);
-    expect(first.stdout).toMatch(/OK created incremental model \S+\.daily \.+ \[MICROBATCH 8 \(4 batches of a day from 2018-11-01\) in/);
+    expect(first.stdout).toMatch(/OK created incremental model \S+\.daily \.+ \[MICROBATCH 8 \(4 batches of a day from 2018-11-01, built at once\) in/);
     expect(await perDay()).toEqual({ '01': 2, '02': 3, '03': 1, '04': 2 });
     expect(p.read('target/compiled/mb/models/daily.batch.sql')).toMatch(/from \(select \* from \S*events where ts >= timestamp '__SPARKIFY_BATCH_START__' and ts < timestamp '__SPARKIFY_BATCH_END__'\) e/);
 

@@ -1,4 +1,4 @@
-{{config from="log_data" format="log_json_path.json" timeformat="epochmillisecs"}}
+{{config from="log_data" format="log_json_path.json" timeformat="epochmillisecs" event_time="ts"}}
 -- One row per raw log event, loaded with COPY semantics. Columns are in the order of the
 -- JSONPaths file's paths; ts arrives as epoch milliseconds and is stored as a UTC timestamp.
 artist          varchar(512),

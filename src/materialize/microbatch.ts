@@ -20,8 +20,8 @@ type Size = 'hour' | 'day' | 'month' | 'year';
  * dbt's microbatch strategy. Time is cut into batches of batch_size by the model's event_time; each batch's
  * rows come from the model's SQL with its event_time inputs read for that window only (compile wrote it as
  * compiled_batch_code).
- *  - First run and --full-refresh: every batch from `begin`, built under a temporary name and swapped in
- *    (one transaction: the previous table stays until all are in).
+ *  - First run and --full-refresh: every batch from `begin`, in one statement (they share one transaction
+ *    anyway), built under a temporary name and swapped in: the previous table stays until all are in.
  *  - Later runs: from the newest batch in the table, `lookback` batches back, each batch replaced (delete
  *    its window, insert its rows) in its own transaction, so a failed batch leaves the others committed and
  *    is named in the error.
@@ -54,16 +54,14 @@ export async function microbatch(ctx: MaterializeContext): Promise<MaterializeRe
   const label = `${batches.length} batch${batches.length === 1 ? '' : 'es'} of a ${size}${batches.length ? ` from ${stamp(batches[0]!.start).slice(0, size === 'hour' ? 16 : 10)}` : ''}`;
 
   if (fresh) {
+    // One transaction for all of it either way: the whole range in one statement, not batch by batch.
+    const all = { start: truncate(start, size), end };
     await ensureSchema(wh, target.schema);
     const rows = await buildAndSwap(ctx, target, 'table', async (tx, tmp) => {
-      const first = batches[0] ?? { start, end: step(truncate(start, size), size, 1) };
-      await tx.exec(wh.dialect.createTableAs(tmp, `select * from (\n${bounded(first)}\n) as batch where ${batches.length ? window(first, 'batch.') : 'false'}`, {}));
-      let n = Number((await tx.query(`select count(*) as n from ${wh.dialect.relation(tmp)}`)).rows[0]?.n ?? 0);
-      const cols = (await columnsOf(tx, wh, tmp)).map((col) => wh.dialect.quote(col.name)).join(', ');
-      for (const b of batches.slice(1)) n += await insertBatch(tx, wh.dialect.relation(tmp), cols, bounded(b), window(b, 'batch.'));
-      return n;
+      await tx.exec(wh.dialect.createTableAs(tmp, `select * from (\n${bounded(all)}\n) as batch where ${batches.length ? window(all, 'batch.') : 'false'}`, {}));
+      return Number((await tx.query(`select count(*) as n from ${wh.dialect.relation(tmp)}`)).rows[0]?.n ?? 0);
     });
-    return { code: `MICROBATCH ${rows} (${label})`, rowsAffected: rows };
+    return { code: `MICROBATCH ${rows} (${label}, built at once)`, rowsAffected: rows };
   }
 
   // Incremental: each batch in its own transaction; hooks, grants and docs around them all.
