@@ -177,3 +177,48 @@ describe('built-ins are generic test templates too', () => {
     expect(synthesizeTestName('accepted_values', 'm', { column_name: 'x', values: [0, 1], quote: false })).toBe('accepted_values_m_x__False__0__1');
   });
 });
+
+describe('test config is typed at compile time', () => {
+  const yml = (config: string): Record<string, string> => base(`          - not_null:\n              config:\n${config}`);
+
+  it("dbt's defaults are in the config; warn_if / error_if take dbt's comparisons", async () => {
+    const r = await compile(yml("                warn_if: '>10'\n                error_if: between 100 and 200\n                fail_calc: sum(1)\n"));
+    expect(formatted(r)).toEqual([]);
+    expect(r.manifest.nodes.get('test.p.not_null_m_score')!.config).toMatchObject({ severity: 'error', warn_if: '>10', error_if: 'between 100 and 200', fail_calc: 'sum(1)' });
+    const d = await compile(base('          - not_null\n'));
+    expect(d.manifest.nodes.get('test.p.not_null_m_score')!.config).toMatchObject({ severity: 'error', warn_if: '!=0', error_if: '!=0', fail_calc: 'count(*)' });
+  });
+
+  it('a threshold that is not a comparison is an error at its line', async () => {
+    const r = await compile(yml("                warn_if: 'more than 10'\n                error_if: '==0'\n"));
+    expect(formatted(r)).toEqual([
+      expect.stringMatching(/^models\/s\.yml:8:17: config 'warn_if' is not a comparison: 'more than 10'\n {2}A threshold compares the failure count with a number, as in dbt: '>10'/),
+      expect.stringMatching(/^models\/s\.yml:9:17: config 'error_if' is not a comparison: '==0'\n {2}SQL compares with =: write '=0'/),
+    ]);
+    expect(r.errors.every((e) => e.exitCode === 2)).toBe(true);
+    const inSql = await compile({ ...base('          - not_null\n'), 'tests/check.sql': '{{config warn_if="; drop table m"}}\nselect 1\n' });
+    expect(formatted(inSql)).toEqual([expect.stringContaining("tests/check.sql:1:10: config 'warn_if' is not a comparison")]);
+  });
+
+  it('store_failures_as and its values; where from config or beside the arguments', async () => {
+    const r = await compile(base("          - not_null: {where: \"score > 1\", config: {store_failures_as: view}}\n          - unique: {config: {store_failures: true, store_failures_as: ephemeral}}\n"));
+    expect(formatted(r)).toEqual([]);
+    const nn = r.manifest.nodes.get('test.p.not_null_m_score')!;
+    expect(nn.relation).toEqual({ schema: 'public_dbt_test__audit', identifier: 'not_null_m_score' });
+    expect(nn.compiled_code).toContain('from (select * from public.m where score > 1) dbt_subquery');
+    expect(r.manifest.nodes.get('test.p.unique_m_score')!.relation).toBeUndefined();
+    const bad = await compile(base('          - not_null: {config: {store_failures_as: tabel}}\n'));
+    expect(formatted(bad)).toEqual([expect.stringMatching(/models\/s\.yml:6:33: unknown store_failures_as 'tabel'\n {2}Use one of: ephemeral, table, view\. Did you mean 'table'/)]);
+  });
+
+  it('project.yml sets test config for a folder; a generic test definition sets defaults the YAML overrides', async () => {
+    const r = await compile({
+      ...base('          - is_between: {min_value: 0, max_value: 10}\n          - not_null: {config: {severity: error}}\n'),
+      'project.yml': 'name: p\ntests:\n  p:\n    +severity: warn\n    +store_failures: true\n',
+      'tests/generic/is_between.sql': IS_BETWEEN.replace('select *', '{{config warn_if=">5" limit=3}}\nselect *'),
+    });
+    expect(formatted(r)).toEqual([]);
+    expect(r.manifest.nodes.get('test.p.is_between_m_score__10__0')!.config).toMatchObject({ severity: 'warn', warn_if: '>5', limit: 3, store_failures: true });
+    expect(r.manifest.nodes.get('test.p.not_null_m_score')!.config.severity).toBe('error');
+  });
+});

@@ -209,6 +209,11 @@ class Compiler {
       // `description` in config is the node's description (the most specific layer wins, as for every key).
       if (config.description !== undefined) p.node.description = config.description;
       if (kind !== 'test') p.node.relation = { schema: config.schema ?? this.env.target.schema, identifier: config.alias ?? p.node.name };
+      // dbt's store_failures: the failing rows become a table (or view) named after the test in the audit
+      // schema; store_failures_as wins over store_failures, and `ephemeral` stores nothing.
+      else if (config.store_failures_as ? config.store_failures_as !== 'ephemeral' : config.store_failures === true) {
+        p.node.relation = { schema: `${this.env.target.schema}_dbt_test__audit`, identifier: p.node.name };
+      }
     }
   }
 

@@ -24,7 +24,9 @@ export type ValueSpec =
   /** true, false, or a single replacement character (ACCEPTINVCHARS). */
   | { kind: 'bool-or-char' }
   /** A single character (a CSV delimiter). */
-  | { kind: 'char' };
+  | { kind: 'char' }
+  /** dbt's test threshold: a comparison of the failure count with a number (`>10`, `!=0`, `between 1 and 5`). */
+  | { kind: 'comparison' };
 
 export interface KeySpec {
   value: ValueSpec;
@@ -96,7 +98,11 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   severity: { value: { kind: 'enum', values: ['error', 'warn'] }, applies: { kinds: ['test'] } },
   where: { value: { kind: 'string' }, applies: { kinds: ['test'] } },
   limit: { value: { kind: 'int', min: 0 }, applies: { kinds: ['test'] } },
+  warn_if: { value: { kind: 'comparison' }, applies: { kinds: ['test'] } },
+  error_if: { value: { kind: 'comparison' }, applies: { kinds: ['test'] } },
+  fail_calc: { value: { kind: 'string' }, applies: { kinds: ['test'] } },
   store_failures: { value: { kind: 'bool' }, applies: { kinds: ['test'] } },
+  store_failures_as: { value: { kind: 'enum', values: ['ephemeral', 'table', 'view'] }, applies: { kinds: ['test'] } },
 };
 
 /** dbt config keys the engine does not implement yet: naming them is an error that says so, never ignored. */
@@ -116,10 +122,6 @@ export const NOT_YET: Readonly<Record<string, string>> = {
   batch_size: 'microbatch models are not built yet',
   lookback: 'microbatch models are not built yet',
   begin: 'microbatch models are not built yet',
-  warn_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
-  error_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
-  fail_calc: 'a test counts its failing rows; fail_calc is not supported yet',
-  store_failures_as: 'storing test failures is not supported yet',
   group: 'groups are not supported yet',
   access: 'model access is not enforced yet',
 };

@@ -18,7 +18,8 @@ export interface ResolvedConfig {
 const DEFAULTS: Record<ResourceKind, () => NodeConfig> = {
   model: () => ({ materialized: 'view', tags: [], enabled: true }),
   seed: () => ({ materialized: 'seed', tags: [], enabled: true }),
-  test: () => ({ materialized: 'test', tags: [], enabled: true, severity: 'error' }),
+  // dbt's test defaults, written into the manifest as dbt writes them.
+  test: () => ({ materialized: 'test', tags: [], enabled: true, severity: 'error', warn_if: '!=0', error_if: '!=0', fail_calc: 'count(*)' }),
 };
 
 /**
@@ -108,11 +109,8 @@ function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): Sparki
       hint: 'Add unique_key="id" (or unique_key=(list "a" "b")), or use incremental_strategy="append".',
     }));
   }
-  if (c.store_failures === true) {
-    out.push(new SparkifyError('store_failures is not supported yet: failing rows are not stored in the warehouse', {
-      location: at('store_failures')!,
-      hint: 'Remove it (or set it to false); the failing rows are the compiled test query in target/compiled/.',
-    }));
+  if (c.fail_calc !== undefined && !c.fail_calc.trim()) {
+    out.push(new SparkifyError('fail_calc is empty: it is the SQL expression that counts failures, e.g. count(*) or sum(n_records)', { location: at('fail_calc')! }));
   }
   return out;
 }
@@ -167,6 +165,13 @@ function checkValue(key: string, spec: ValueSpec, value: unknown, location: Sour
       return typeof value === 'string' && value.length === 1 ? value : bad('true, false or a single character');
     case 'char':
       return typeof value === 'string' && value.length === 1 ? value : bad('a single character');
+    case 'comparison': {
+      const hint = `A threshold compares the failure count with a number, as in dbt: '>10', '>=1', '!=0', '=0', '<5', 'between 5 and 10'.`;
+      if (typeof value !== 'string' && typeof value !== 'number') return bad('a comparison such as ">10" or "!=0"', hint);
+      const v = String(value).trim();
+      if (/^(=|!=|<>|<=|>=|<|>)\s*-?\d+(\.\d+)?$/.test(v) || /^(not\s+)?between\s+-?\d+(\.\d+)?\s+and\s+-?\d+(\.\d+)?$/i.test(v)) return v;
+      return new SparkifyError(`config '${key}' is not a comparison: ${describe(value)}`, { location, hint: /^==/.test(v) ? `SQL compares with =: write '${v.slice(1)}'.` : hint });
+    }
   }
 }
 

@@ -159,7 +159,7 @@ export function planGenericTest(c: GenericTestCall): GenericTestPlan {
   else sources.push({ source: c.target.source, table: c.target.table });
   const declared = new Set(def.params.map((p) => p.name));
   const fail = (message: string, hint?: string): SparkifyError => new SparkifyError(message, { location, ...(hint ? { hint } : {}) });
-  const takes = def.params.filter((p) => p.name !== 'model').map((p) => (p.default ? `${p.name}=${JSON.stringify(p.default.value)}` : p.name));
+  const takes = def.params.filter((p) => p.name !== 'model').map((p) => `${p.name}${p.type ? `: ${p.type}` : ''}${p.default ? `=${JSON.stringify(p.default.value)}` : ''}`);
   const signature = `${def.name}(${['model', ...takes].join(', ')}) in ${def.file}`;
 
   if ('model' in c.kwargs) throw fail(`test ${def.name}: 'model' is the relation the test is declared on, not an argument`, 'Declare the test under the model (or source, or seed) it tests.');
