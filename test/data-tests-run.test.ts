@@ -81,7 +81,7 @@ interface Result {
 
 function results(p: Project): Map<string, Result> {
   const rr = JSON.parse(p.read('target/run_results.json')) as { results: Result[] };
-  return new Map(rr.results.map((r) => [r.unique_id.replace(/^(test|model|seed)\.p\./, '$1.'), r]));
+  return new Map(rr.results.map((r) => [r.unique_id.replace(/^(test|model|seed)\.[a-z_]+\./, '$1.'), r]));
 }
 
 /** What every target must show after `build`. */
@@ -119,6 +119,7 @@ function expectBuild(r: CliResult, p: Project, schema: string): void {
   expect(r.output).toContain(`select * from ${audit}.score_stored_view`);
   // build: a failing test of any kind skips what depends on what it tests; a warning does not.
   expect(status('model.g_child')[0]).toBe('skipped');
+  expect(status('model.s_child')[0]).toBe('skipped');
   expect(status('test.s_is_empty')).toEqual(['fail', 1]);
   expect(status('model.countries_child')[0]).toBe('skipped');
   expect(status('model.from_source')[0]).toBe('skipped');
@@ -148,6 +149,27 @@ describe('data tests on the embedded database', () => {
     expect(results(p).get('test.score_stored')).toMatchObject({ status: 'pass', failures: 0 });
     expect(r.output).toContain('PASS test score_stored');
     expect(await p.query('select count(*) as n from public_dbt_test__audit.score_stored')).toEqual([{ n: 0 }]);
+  });
+
+  it("a test reading two models blocks only what is built from both (dbt's test edges), and --select narrows it", async () => {
+    const q = makeProject({ from: 'empty' });
+    q.write('project.yml', 'name: q\n');
+    q.write('models/a.sql', 'select 1 as id union all select 2\n');
+    q.write('models/b.sql', 'select 1 as id\n');
+    q.write('models/s.yml', "models:\n  - name: a\n    columns:\n      - name: id\n        tests:\n          - relationships: {to: ref('b'), field: id}\n");
+    q.write('models/a_child.sql', 'select * from {{ref "a"}}\n');
+    q.write('models/ab_child.sql', 'select * from {{ref "a"}} join {{ref "b"}} using (id)\n');
+    q.write('models/ab_grandchild.sql', 'select * from {{ref "ab_child"}}\n');
+    const r = await q.run('build');
+    expect(r.code, r.output).toBe(1);
+    const res = results(q);
+    expect(res.get('test.relationships_a_id__id__ref_b_')?.status).toBe('fail');
+    expect(res.get('model.a_child')?.status).toBe('success');
+    expect(res.get('model.ab_child')?.status).toBe('skipped');
+    expect(res.get('model.ab_child')?.message).toBe('skipped because relationships_a_id__id__ref_b_ failed');
+    expect(res.get('model.ab_grandchild')?.status).toBe('skipped');
+    // Without the test in the selection there is no edge.
+    expect((await q.run('build', '--exclude', 'test_name:relationships')).code).toBe(0);
   });
 
   it('test alone reports the same statuses, and exits 0 when only warnings remain', async () => {

@@ -104,7 +104,11 @@ export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
   return results;
 }
 
-/** Each selected node waits for its nearest selected ancestors; in build, children of a model also wait for its tests. */
+/**
+ * Each selected node waits for its nearest selected ancestors. In build, dbt's test edges: a node also waits
+ * for every test whose parents (what it tests, and what else it reads) are all upstream of the node, so a
+ * failing test, generic or singular, skips what is built from what it tests; a warning does not.
+ */
 function planJobs(req: RunRequest, nodes: string[]): Job[] {
   const { manifest } = req.compiled;
   const selected = new Set(nodes);
@@ -122,31 +126,54 @@ function planJobs(req: RunRequest, nodes: string[]): Job[] {
   };
   const deps = new Map<string, Set<string>>(nodes.map((id) => [id, new Set(selectedAncestors(id))]));
   if (req.command === 'build') {
-    for (const id of nodes) {
-      const t = manifest.nodes.get(id)!;
-      if (t.resource_type !== 'test' || !t.attached_node) continue;
-      const testAncestors = allAncestors(req, id);
-      for (const child of manifest.child_map.get(t.attached_node) ?? []) {
-        const c = manifest.nodes.get(child)!;
-        if (c.resource_type === 'test' || !selected.has(child) || testAncestors.has(child)) continue;
-        deps.get(child)!.add(id);
-      }
-    }
+    for (const [test, child] of testEdges(req, nodes, selected)) deps.get(child)!.add(test);
   }
   return nodes.map((id) => ({ id, deps: [...deps.get(id)!] }));
 }
 
-function allAncestors(req: RunRequest, id: string): Set<string> {
-  const seen = new Set<string>();
-  const todo = [...(req.compiled.manifest.parent_map.get(id) ?? [])];
-  while (todo.length) {
-    const p = todo.pop()!;
-    if (!seen.has(p)) {
-      seen.add(p);
-      todo.push(...(req.compiled.manifest.parent_map.get(p) ?? []));
+/**
+ * dbt's test edges (add_test_edges): test T -> node N when N is not a test and every parent of T is a strict
+ * ancestor of N. Only the nearest such selected nodes get the edge: the ones below them wait for them, and
+ * a skip reaches them through those.
+ */
+function testEdges(req: RunRequest, nodes: string[], selected: Set<string>): [string, string][] {
+  const { manifest } = req.compiled;
+  const isTest = (id: string): boolean => manifest.nodes.get(id)?.resource_type === 'test';
+  const below = new Map<string, Set<string>>();
+  const descendants = (id: string): Set<string> => {
+    let out = below.get(id);
+    if (out) return out;
+    out = new Set();
+    const todo = [...(manifest.child_map.get(id) ?? [])];
+    while (todo.length) {
+      const c = todo.pop()!;
+      if (out.has(c) || isTest(c)) continue;
+      out.add(c);
+      todo.push(...(manifest.child_map.get(c) ?? []));
+    }
+    below.set(id, out);
+    return out;
+  };
+  const edges: [string, string][] = [];
+  for (const t of nodes) {
+    if (!isTest(t)) continue;
+    const parents = (manifest.parent_map.get(t) ?? []).filter((p) => !isTest(p));
+    if (!parents.length) continue;
+    const [first, ...rest] = parents;
+    const seen = new Set<string>();
+    const todo = [...(manifest.child_map.get(first!) ?? [])];
+    while (todo.length) {
+      const n = todo.shift()!;
+      if (seen.has(n) || isTest(n)) continue;
+      seen.add(n);
+      if (selected.has(n) && rest.every((p) => descendants(p).has(n))) {
+        edges.push([t, n]);
+        continue;
+      }
+      todo.push(...(manifest.child_map.get(n) ?? []));
     }
   }
-  return seen;
+  return edges;
 }
 
 async function runModel(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
