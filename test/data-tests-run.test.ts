@@ -29,6 +29,8 @@ function project(schema: string, withDatabase: boolean): Project {
     '              - unique: {name: source_codes_unique}',
     'models:',
     '  - name: events',
+    '    tests:',
+    '      - unique: {column_name: "lower(country)"}',
     '    columns:',
     '      - name: country',
     '        tests:',
@@ -106,6 +108,8 @@ function expectBuild(r: CliResult, p: Project, schema: string): void {
   expect(res.get('test.score_present_warn')!.message).toMatch(/^Got 1 result, configured to warn if >0\. See the failing rows: target\/compiled\//);
   expect(status('test.score_present_strict')).toEqual(['fail', 1]);
   expect(res.get('test.score_present_strict')!.message).toMatch(/^Got 1 result, configured to fail if >=1\./);
+  // column_name as an SQL expression, on a model-level test: 'fr' twice.
+  expect(status('test.unique_events_lower_country_')).toEqual(['fail', 1]);
   // relationships to a source: 'xx' is no country.
   expect(status('test.relationships_events_country__code__source_ref_data_countries_')).toEqual(['fail', 1]);
   // Tests on a seed and on a source.
@@ -195,6 +199,16 @@ describe('data tests on the embedded database', () => {
     expect(r.stderr).toContain("models/s.yml:6:31: config 'warn_if' is not a comparison: 'lots'");
     expect(r.stderr).toContain("models/s.yml:7:13: test accepted_values has no argument 'value'");
     expect(r.stdout).not.toContain('START');
+    q.write('models/s.yml', 'models:\n  - name: m\n    columns:\n      - name: id\n        tests:\n          - is_positive\n          - relationships: {field: id}\n');
+    q.write('tests/generic/is_positive.sql', '{{!-- test is_positive(model, column_name) --}}\nselect * from {{model}}\nwhere {{colum_name}} <= 0\n');
+    const missing = await q.run('build');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("models/s.yml:7:13: test relationships is missing argument 'to'");
+    expect(missing.stderr).toMatch(/tests\/generic\/is_positive\.sql:3:\d+: template error: "?colum_name"? is not defined\n {2}included from models\/s\.yml:6:13/);
+    q.write('tests/generic/is_positive.sql', '{{!-- test is_positive(model, column_name) --}}\nselect * from {{model}}\n{{#if column_name}}where {{column_name}} <= 0\n');
+    const syntax = await q.run('build');
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(/tests\/generic\/is_positive\.sql:\d+: Handlebars syntax error/);
   });
 });
 
@@ -243,7 +257,8 @@ describe.skipIf(!!unreachable)('data tests on PostgreSQL', () => {
     await c.end();
     const r = await runCli(p.dir, ['test', '--target', 'pg', '--select', 'score_stored'], { PGUSER: role });
     expect(r.code, r.output).toBe(1);
-    expect(r.output).toMatch(new RegExp(`models/events\\.yml:26:13: store_failures: cannot create the audit schema ${schema}_dbt_test__audit: permission denied`));
+    const line = p.read('models/events.yml').split('\n').findIndex((l) => l.includes('name: score_stored,')) + 1;
+    expect(r.output).toMatch(new RegExp(`models/events\\.yml:${line}:13: store_failures: cannot create the audit schema ${schema}_dbt_test__audit: permission denied`));
     expect(r.output).toContain('set store_failures: false');
     const rr = results(p).get('test.score_stored')!;
     expect(rr.status).toBe('error');
