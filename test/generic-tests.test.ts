@@ -132,6 +132,7 @@ describe('built-ins are generic test templates too', () => {
     const src = r.manifest.nodes.get('test.p.relationships_m_id__user__source_raw_events_')!;
     expect(src.compiled_code).toContain('select "user" as to_field\n    from raw_data.events');
     expect(src.depends_on.nodes).toEqual(['model.p.m', 'source.p.raw.events']);
+    expect(src.raw_code).toBe(`{{> relationships model="ref('m')" column_name="id" to="source('raw', 'events')" field="\\"user\\""}}`);
     expect(r.manifest.nodes.get('test.p.id_is_its_own_parent')!.compiled_code).toContain('from public.m\n)');
     const bad = await compile({ 'project.yml': 'name: p\n', 'models/m.sql': 'select 1 as id\n', 'models/s.yml': "models:\n  - name: m\n    columns:\n      - name: id\n        tests:\n          - relationships: {to: 'select 1', field: id}\n" });
     expect(formatted(bad)).toEqual([expect.stringContaining("models/s.yml:6:13: test relationships: argument 'to' must be ref('model'), source('source', 'table') or a model name")]);

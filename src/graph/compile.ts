@@ -389,7 +389,10 @@ class Compiler {
         config: { materialized: 'test', tags: [], enabled: true },
         description: '',
         columns: {},
-        raw_code: plan.call,
+        // The call as a reader would write it: relations as ref('m') / source('s', 't').
+        raw_code: resolvePlaceholders(plan.call.split(MODEL_MARK).join(model.kind === 'ref' ? placeholder.ref(model.name) : placeholder.source(model.source, model.table)), (kind, arg) =>
+          kind === 'ref' ? `ref('${arg}')` : kind === 'source' ? `source('${arg.split('.').join("', '")}')` : 'this',
+        ),
         depends_on: { nodes: [], macros: [] },
         attached_node: attached,
         test_metadata: { name: test, ...(column ? { column_name: column.name } : {}), kwargs },
