@@ -187,6 +187,14 @@ describe('data tests on the embedded database', () => {
     expect(r.output).toMatch(/WARN test unique_m_id .*\[WARN 1 /);
     q.write('models/s.yml', "models:\n  - name: m\n    columns:\n      - name: id\n        tests:\n          - unique: {config: {warn_if: '>0', error_if: '>0'}}\n");
     expect((await q.run('test')).code).toBe(1);
+    // An aggregate fail_calc over no failing rows is null: an error that says how to write it (dbt errors too).
+    q.write('models/m.sql', 'select 1 as id\n');
+    q.write('models/s.yml', 'models:\n  - name: m\n    columns:\n      - name: id\n        tests:\n          - unique: {config: {fail_calc: sum(n_records)}}\n');
+    expect((await q.run('run')).code).toBe(0);
+    const nul = await q.run('test');
+    expect(nul.code).toBe(1);
+    expect(nul.output).toContain("fail_calc 'sum(n_records)' gave no number (null)");
+    expect(results(q).get('test.unique_m_id')?.status).toBe('error');
   });
 
   it('a bad threshold or argument stops the command before anything runs (exit 2, file:line)', async () => {
