@@ -42,7 +42,7 @@ describe('ls: what a selection means', () => {
       'accepted_values_dim_users_level__free__paid',
       'not_null_dim_users_level',
       'not_null_dim_users_user_id',
-      'relationships_fct_songplays_user_id__user_id__dim_users',
+      'relationships_fct_songplays_user_id__user_id__ref_dim_users_',
       'unique_dim_users_user_id',
     ]);
     const paths = await p.run('ls', '--select', 'dim_time', '--output', 'path', '--resource-type', 'model');
@@ -61,7 +61,7 @@ describe('compile', () => {
     expect(sql).toContain('from public.fct_songplays');
     expect(sql).not.toContain('{{');
     const test = p.read('target/compiled/sparkify/models/marts/schema.yml/unique_dim_users_user_id.sql');
-    expect(test).toContain('from public.dim_users as t');
+    expect(test).toContain('from public.dim_users\nwhere user_id is not null');
     const manifest = JSON.parse(p.read('target/manifest.json')) as { nodes: Record<string, { depends_on: { nodes: string[] } }>; parent_map: Record<string, string[]> };
     expect(manifest.nodes['model.sparkify.fct_songplays']!.depends_on.nodes).toEqual(['model.sparkify.stg_events', 'model.sparkify.stg_songs']);
     expect(manifest.parent_map['model.sparkify.dim_time']).toEqual(['model.sparkify.fct_songplays']);

@@ -159,7 +159,7 @@ describe('values that would be accepted and never used are errors', () => {
     ]);
   });
 
-  it('test config: where and limit shape the test query; store_failures is refused until it is built', async () => {
+  it('test config: where and limit shape the test query; store_failures names the audit relation', async () => {
     const yml = [
       'models:',
       '  - name: m',
@@ -173,9 +173,11 @@ describe('values that would be accepted and never used are errors', () => {
       '',
     ].join('\n');
     const r = await compile({ 'project.yml': 'name: p\n', 'models/m.sql': 'select 1 as id\n', 'models/s.yml': yml });
-    expect(formatted(r.errors)).toEqual([expect.stringContaining('models/s.yml:8:13: store_failures is not supported yet')]);
+    expect(formatted(r.errors)).toEqual([]);
+    expect(r.manifest.nodes.get('test.p.unique_m_id')!.relation).toEqual({ schema: 'public_dbt_test__audit', identifier: 'unique_m_id' });
+    expect(r.manifest.nodes.get('test.p.not_null_m_id')!.relation).toBeUndefined();
     const sql = r.manifest.nodes.get('test.p.not_null_m_id')!.compiled_code!;
-    expect(sql).toContain('(select * from public.m where id > 1)');
+    expect(sql).toContain('(select * from public.m where id > 1) dbt_subquery');
     expect(sql).toMatch(/limit 5$/);
     const bad = await compile({ 'project.yml': 'name: p\n', 'models/m.sql': 'select 1 as id\n', 'models/s.yml': yml.replace('limit: 5', 'limt: 5').replace('{store_failures: true}', '{}') });
     expect(formatted(bad.errors)).toEqual([expect.stringContaining("unknown config key 'limt' for a test")]);

@@ -6,8 +6,8 @@ import type { SourceLocation } from '../core/location.js';
 import { PROJECT_FILE, type Project, type ProjectFile } from '../project/load.js';
 import type { ColumnYaml, ModelYaml, TestEntry } from '../project/schema.js';
 import { resolveConfig, treeLayers, type ConfigLayer, type TreeResource } from '../project/config.js';
-import { resolvePlaceholders, type RenderEnv, type Rendered, type TemplateEngine } from '../template/engine.js';
-import { genericTestSql } from '../testing/generic.js';
+import { placeholder, resolvePlaceholders, type RenderEnv, type Rendered, type TemplateEngine } from '../template/engine.js';
+import { MODEL_MARK, parseGenericTest, planGenericTest, type GenericTestDef, type TestTarget } from '../testing/generic.js';
 import { dialectFor } from '../warehouse/dialects.js';
 import type { Dialect } from '../warehouse/types.js';
 import { topoOrder } from './dag.js';
@@ -39,13 +39,15 @@ interface Pending {
   /** The plain rendering, and for models that can run incrementally the is_incremental() one. */
   plain?: Rendered;
   incremental?: Rendered;
-  /** Generic tests: the models and sources their SQL reads, and the config written with the test in YAML. */
-  refs?: { names: string[]; sources: string[]; location: SourceLocation };
+  /** Generic tests: the config written with the test in YAML, and the relation it tests (its `{{model}}`). */
   testConfig?: Record<string, unknown>;
   /** Ephemeral models its SQL refs (inlined as CTEs once every node is resolved). */
   ephemerals?: Set<string>;
   /** pre_hook / post_hook, rendered (placeholders resolved with the node's SQL). */
   hooks?: Record<'pre' | 'post', { rendered: Rendered; transaction: boolean; location: SourceLocation }[]>;
+  /** Where each key of testConfig is written. */
+  configAt?: (raw: string) => SourceLocation;
+  tested?: TestTarget;
 }
 
 /**
@@ -67,6 +69,9 @@ class Compiler {
   private readonly sourceIds = new Map<string, string>();
   private readonly origins: YamlOrigins = { columns: new Map(), tests: new Map() };
   /** Schema-YAML entries of models and seeds, by name. */
+  private defs: Map<string, GenericTestDef> | undefined;
+  /** Generic tests whose file has an error (reported there, not again at every use). */
+  private readonly brokenDefs = new Set<string>();
   private readonly yamlEntries = new Map<string, { entry: ModelYaml; kind: 'models' | 'seeds'; locate: (sub: (string | number)[]) => SourceLocation; file: string }>();
 
   constructor(
@@ -192,15 +197,14 @@ class Compiler {
       if (kind !== 'test') {
         const y = this.yamlEntries.get(p.node.name);
         if (y && y.kind === section) layers.push({ values: y.entry.config, locate: (raw) => y.locate(['config', raw]) });
-      } else if (p.node.test_metadata) {
-        const at = this.origins.tests.get(p.node.unique_id)!;
-        layers.push({ values: p.testConfig ?? {}, locate: () => at });
       }
       const own = p.plain;
       if (own && Object.keys(own.config).length) {
+        // A file's own {{config}}; for a generic test, its definition's, which the YAML's config overrides.
         const fallback = own.configLocation ?? { file: p.node.original_file_path, line: 1, column: 0 };
         layers.push({ values: own.config, locate: (raw) => own.configKeys[raw] ?? fallback });
       }
+      if (kind === 'test' && p.node.test_metadata) layers.push({ values: p.testConfig ?? {}, locate: p.configAt! });
       const { config, errors, itemLocations } = resolveConfig(kind, layers);
       this.errors.push(...errors);
       if (config.pre_hook || config.post_hook) p.hooks = this.renderHooks(config, itemLocations);
@@ -212,12 +216,17 @@ class Compiler {
         }));
       }
       p.node.config = config;
+      if (p.tested && p.plain) p.plain.sql = p.plain.sql.split(MODEL_MARK).join(testedRelation(p.tested, config.where));
       // `description` in config is the node's description (the most specific layer wins, as for every key).
       if (config.description !== undefined) p.node.description = config.description;
       // An ephemeral model builds nothing, so it has no relation: refs to it become a CTE.
       if (kind !== 'test' && config.materialized !== 'ephemeral') {
         const schema = this.attempt(() => this.schemaFor(p.node, config.schema));
         if (schema !== undefined) p.node.relation = { schema, identifier: config.alias ?? p.node.name };
+      } else if (kind === 'test' && (config.store_failures_as ? config.store_failures_as !== 'ephemeral' : config.store_failures === true)) {
+        // dbt's store_failures: the failing rows become a table (or view) named after the test in the audit
+        // schema; store_failures_as wins over store_failures, and `ephemeral` stores nothing.
+        p.node.relation = { schema: `${this.env.target.schema}_dbt_test__audit`, identifier: p.node.name };
       }
     }
   }
@@ -340,78 +349,120 @@ class Compiler {
     }
   }
 
-  /** Generic tests declared in YAML, on models' and sources' columns and on the models themselves. */
+  /** Generic tests by name: the built-ins, then the project's tests/generic/ (a later one replaces an earlier one). */
+  private genericDefs(): Map<string, GenericTestDef> {
+    if (this.defs) return this.defs;
+    this.defs = new Map();
+    const macroNames = new Map(this.project.macros.filter((m) => !this.project.genericTests.includes(m)).map((m) => [path.basename(m.file).replace(/\.(sql|js|mjs)$/, ''), m.file]));
+    for (const f of this.project.genericTests) {
+      const def = this.attempt(() => parseGenericTest(f));
+      if (!def) {
+        this.brokenDefs.add(path.basename(f.file, '.sql'));
+        continue;
+      }
+      const macro = macroNames.get(def.name);
+      if (macro && macro.endsWith('.sql')) {
+        this.errors.push(new SparkifyError(`${macro} has the name of the generic test ${def.name} (${f.file})`, {
+          location: { file: macro, line: 1, column: 0 },
+          hint: 'A generic test is a partial too, so the names clash: rename the macro (or, to replace the test, move it to tests/generic/).',
+        }));
+      }
+      this.defs.set(def.name, def);
+    }
+    return this.defs;
+  }
+
+  /** Generic tests declared in YAML, on the columns of models, seeds and sources, and on those themselves. */
   private yamlTests(): Pending[] {
     const out: Pending[] = [];
     for (const s of this.project.schemas) {
       s.content.sources.forEach((src, si) => {
         src.tables.forEach((t, ti) => {
           const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate(['sources', si, 'tables', ti, ...sub]);
-          out.push(...this.testsOf({ kind: 'source', source: src.name, table: t.name }, `source.${this.pkg}.${src.name}.${t.name}`, t.columns, t.tests ?? t.data_tests ?? [], locate));
+          out.push(...this.testsOf({ kind: 'source', source: src.name, table: t.name }, `source.${this.pkg}.${src.name}.${t.name}`, t.columns, t.tests ?? t.data_tests ?? [], t.tests ? 'tests' : 'data_tests', locate));
         });
       });
-      s.content.models.forEach((m, mi) => {
-        const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate(['models', mi, ...sub]);
-        out.push(...this.testsOf({ kind: 'ref', name: m.name }, `model.${this.pkg}.${m.name}`, m.columns, m.tests ?? m.data_tests ?? [], locate));
-      });
+      for (const kind of ['models', 'seeds'] as const) {
+        s.content[kind].forEach((m, mi) => {
+          const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate([kind, mi, ...sub]);
+          const attached = `${kind === 'models' ? 'model' : 'seed'}.${this.pkg}.${m.name}`;
+          out.push(...this.testsOf({ kind: 'ref', name: m.name }, attached, m.columns, m.tests ?? m.data_tests ?? [], m.tests ? 'tests' : 'data_tests', locate));
+        });
+      }
     }
     return out;
   }
 
   private testsOf(
-    model: { kind: 'ref'; name: string } | { kind: 'source'; source: string; table: string },
+    model: TestTarget,
     attached: string,
     columns: ColumnYaml[],
     modelTests: TestEntry[],
+    modelField: 'tests' | 'data_tests',
     locate: (sub: (string | number)[]) => SourceLocation,
   ): Pending[] {
-    const entries: { entry: TestEntry; column?: string; at: (string | number)[] }[] = [];
+    const entries: { entry: TestEntry; column?: ColumnYaml; at: (string | number)[] }[] = [];
     columns.forEach((c, ci) => {
       const key = model.kind === 'ref' ? model.name : `${model.source}.${model.table}`;
       this.origins.columns.set(`${key}.${c.name}`, locate(['columns', ci, 'name']));
       const field = c.tests ? 'tests' : 'data_tests';
-      (c.tests ?? c.data_tests ?? []).forEach((entry, ti) => entries.push({ entry, column: c.name, at: ['columns', ci, field, ti] }));
+      (c.tests ?? c.data_tests ?? []).forEach((entry, ti) => entries.push({ entry, column: c, at: ['columns', ci, field, ti] }));
     });
-    modelTests.forEach((entry, ti) => entries.push({ entry, at: ['tests', ti] }));
+    modelTests.forEach((entry, ti) => entries.push({ entry, at: [modelField, ti] }));
     const out: Pending[] = [];
+    const defs = this.genericDefs();
     for (const { entry, column, at } of entries) {
       const location = locate(at);
-      const [test, args] = typeof entry === 'string' ? [entry, {}] : Object.entries(entry)[0]!;
-      const { kwargs, config } = splitTestArgs(args ?? {});
-      // `where` shapes the SQL, so it is read here; every other key is checked with the test's config.
-      const where = typeof config.where === 'string' ? config.where : undefined;
-      const g = this.attempt(() =>
-        genericTestSql({ test, model, column: column ?? (kwargs.column_name as string | undefined), kwargs, location, quote: (id) => this.dialect.quote(id), ...(where ? { where } : {}) }),
-      );
-      if (!g) continue;
-      const id = `test.${this.pkg}.${g.name}`;
-      if (this.pending.has(id)) {
-        this.errors.push(new SparkifyError(`test '${g.name}' is declared twice`, { location, hint: 'Remove the duplicate test entry.' }));
+      const { test, args, name, argsPath } = testEntryParts(entry);
+      const { kwargs, config } = splitTestArgs(args);
+      const def = defs.get(test);
+      if (!def) {
+        if (this.brokenDefs.has(test)) continue;
+        this.errors.push(new SparkifyError(`unknown test '${test}'`, {
+          location,
+          hint: `${didYouMean(test, defs.keys()) || `Generic tests are ${[...defs.keys()].join(', ')}`}. A custom generic test is tests/generic/${test}.sql; a one-off check is a singular test in tests/*.sql.`,
+        }));
         continue;
       }
+      const plan = this.attempt(() =>
+        planGenericTest({ def, target: model, ...(column ? { column: { name: column.name, ...(column.quote === undefined ? {} : { quote: column.quote }) } } : {}), kwargs, ...(name ? { name } : {}), location, quote: (id) => this.dialect.quote(id) }),
+      );
+      if (!plan) continue;
+      const id = `test.${this.pkg}.${plan.name}`;
+      if (this.pending.has(id)) {
+        this.errors.push(new SparkifyError(`test '${plan.name}' is declared twice`, { location, hint: 'Remove the duplicate, or give one of them its own name: (name: my_test_name).' }));
+        continue;
+      }
+      // The call is rendered where the YAML declares the test: errors inside the generic test name its file
+      // and line, "included from" the YAML line.
+      const rendered = this.attempt(() => renderAt(this.engine, location, plan.call));
+      if (!rendered) continue;
+      rendered.refs.push(...plan.refs.map((r) => ({ name: r, location })));
+      rendered.sources.push(...plan.sources.map((x) => ({ ...x, location })));
       this.origins.tests.set(id, location);
       const parent = this.pending.get(attached)?.node;
       const node: Node = {
         unique_id: id,
         resource_type: 'test',
-        name: g.name,
+        name: plan.name,
         package_name: this.pkg,
         original_file_path: location.file,
         path: location.file,
-        fqn: [this.pkg, ...(parent?.fqn.slice(1, -1) ?? []), g.name],
+        fqn: [this.pkg, ...(parent?.fqn.slice(1, -1) ?? []), plan.name],
         config: { materialized: 'test', tags: [], enabled: true },
         description: '',
         columns: {},
-        raw_code: g.sql,
+        // The call as a reader would write it: relations as ref('m') / source('s', 't').
+        raw_code: resolvePlaceholders(plan.call.split(MODEL_MARK).join(model.kind === 'ref' ? placeholder.ref(model.name) : placeholder.source(model.source, model.table)), (kind, arg) =>
+          kind === 'ref' ? `ref('${arg}')` : kind === 'source' ? `source('${arg.split('.').join("', '")}')` : 'this',
+        ),
         depends_on: { nodes: [], macros: [] },
         attached_node: attached,
-        test_metadata: { name: test, ...(column ? { column_name: column } : {}), kwargs },
+        test_metadata: { name: test, ...(column ? { column_name: column.name } : {}), kwargs },
       };
-      const p: Pending = {
-        node,
-        testConfig: config,
-        refs: { names: [...(model.kind === 'ref' ? [model.name] : []), ...g.refs], sources: model.kind === 'source' ? [`${model.source}.${model.table}`] : [], location },
-      };
+      const underConfig = isRecord(args.config) ? args.config : {};
+      const configAt = (raw: string): SourceLocation => locate([...at, ...argsPath, ...(raw in underConfig ? ['config'] : []), raw]);
+      const p: Pending = { node, plain: rendered, testConfig: config, configAt, tested: model };
       this.pending.set(id, p);
       out.push(p);
     }
@@ -507,10 +558,6 @@ class Compiler {
       for (const s of [...p.plain.sources, ...(other?.sources ?? [])]) sourceTo(`${s.source}.${s.table}`, s.location);
       node.compiled_code = sql(p.plain.sql);
       if (p.incremental) node.compiled_incremental_code = other ? sql(other.sql) : node.compiled_code;
-    } else if (p.refs) {
-      for (const r of p.refs.names) refTo(r, p.refs.location);
-      for (const s of p.refs.sources) sourceTo(s, p.refs.location);
-      node.compiled_code = sql(node.raw_code);
     } else if (node.resource_type === 'seed') {
       node.compiled_code = '';
     }
@@ -595,18 +642,64 @@ function checksum(n: Node): string {
   return h.digest('hex').slice(0, 20);
 }
 
-/** A generic test's YAML arguments: the test's own (values, to, field, ...) and its config (dbt allows both places). */
+/** A YAML test entry: `unique`, `{unique: {args}}`, or dbt's `{name: x, test_name: unique, ...args}`. */
+function testEntryParts(entry: TestEntry): { test: string; args: Record<string, unknown>; name?: string; argsPath: string[] } {
+  if (typeof entry === 'string') return { test: entry, args: {}, argsPath: [] };
+  if (typeof entry.test_name === 'string') {
+    const { test_name, name, ...args } = entry;
+    return { test: test_name, args, argsPath: [], ...(typeof name === 'string' ? { name } : {}) };
+  }
+  const [test, raw] = Object.entries(entry)[0]!;
+  const { name, ...args } = isRecord(raw) ? raw : {};
+  return { test, args, argsPath: [test], ...(typeof name === 'string' ? { name } : {}) };
+}
+
+/** A generic test's `{{model}}`: the relation, or with `where` dbt's subquery of the rows it tests. */
+function testedRelation(t: TestTarget, where: string | undefined): string {
+  const rel = t.kind === 'ref' ? placeholder.ref(t.name) : placeholder.source(t.source, t.table);
+  return where?.trim() ? `(select * from ${rel} where ${where}) dbt_subquery` : rel;
+}
+
+/** dbt's test config keys, which may sit beside the arguments as well as under `config:`. */
+const TEST_CONFIG_ARGS = ['severity', 'tags', 'enabled', 'where', 'limit', 'warn_if', 'error_if', 'fail_calc', 'store_failures', 'store_failures_as', 'meta', 'database', 'schema', 'alias'];
+
+/**
+ * A generic test's YAML arguments: the test's own (values, to, field, ...), under `arguments:` (dbt 1.10) or
+ * beside it, and its config, under `config:` or beside the arguments (dbt allows both places).
+ */
 function splitTestArgs(args: Record<string, unknown>): { kwargs: Record<string, unknown>; config: Record<string, unknown> } {
-  const kwargs: Record<string, unknown> = { ...args };
+  const kwargs: Record<string, unknown> = { ...args, ...(isRecord(args.arguments) ? args.arguments : {}) };
   const config: Record<string, unknown> = { ...(isRecord(kwargs.config) ? kwargs.config : {}) };
   delete kwargs.config;
-  for (const k of ['severity', 'where', 'tags', 'enabled', 'limit', 'store_failures', 'meta', 'warn_if', 'error_if', 'fail_calc', 'store_failures_as']) {
-    if (k in kwargs) {
+  delete kwargs.arguments;
+  for (const k of TEST_CONFIG_ARGS) {
+    if (k in kwargs && !(isRecord(args.arguments) && k in args.arguments)) {
       config[k] = kwargs[k];
       delete kwargs[k];
     }
   }
   return { kwargs, config };
+}
+
+/**
+ * Render a generic test's call as if written at the YAML test entry: the call is one line, so what the
+ * engine reports at its line 1 (the call itself, or the site a generic test's file is included from) is
+ * the entry's location. The location stays lazy (the YAML's positions are worked out only when read).
+ */
+function renderAt(engine: TemplateEngine, at: SourceLocation, call: string): Rendered {
+  const remap = (l: SourceLocation): SourceLocation => {
+    if (l.file === at.file && l.line === 1) return at;
+    return l.includedFrom ? { file: l.file, line: l.line, column: l.column, includedFrom: remap(l.includedFrom) } : l;
+  };
+  try {
+    const r = engine.render(at.file, call);
+    for (const x of [...r.refs, ...r.sources]) x.location = remap(x.location);
+    if (r.configLocation) r.configLocation = remap(r.configLocation);
+    return r;
+  } catch (err) {
+    if (!(err instanceof SparkifyError) || !err.location) throw err;
+    throw new SparkifyError(err.message, { location: remap(err.location), ...(err.hint ? { hint: err.hint } : {}), exitCode: err.exitCode });
+  }
 }
 
 function columnsOf(cols: ColumnYaml[]): Record<string, ColumnInfo> {

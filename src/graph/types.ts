@@ -80,7 +80,13 @@ export interface NodeConfig {
   severity?: 'error' | 'warn';
   where?: string;
   limit?: number;
+  /** dbt's thresholds on the failure count: comparisons such as '!=0' (the default) or '>10'. */
+  warn_if?: string;
+  error_if?: string;
+  /** The SQL expression that counts failures over the test's rows (default count(*)). */
+  fail_calc?: string;
   store_failures?: boolean;
+  store_failures_as?: 'ephemeral' | 'table' | 'view';
 }
 
 export interface TestMetadata {

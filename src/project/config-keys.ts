@@ -30,7 +30,9 @@ export type ValueSpec =
   /** dbt's grants: {privilege: grantee or [grantees]}; a '+privilege' key adds to what a general layer set. */
   | { kind: 'grants' }
   /** Booleans under fixed names ({relation: true, columns: true}). */
-  | { kind: 'flags'; names: readonly string[] };
+  | { kind: 'flags'; names: readonly string[] }
+  /** dbt's test threshold: a comparison of the failure count with a number (`>10`, `!=0`, `between 1 and 5`). */
+  | { kind: 'comparison' };
 
 export interface KeySpec {
   value: ValueSpec;
@@ -113,7 +115,11 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   severity: { value: { kind: 'enum', values: ['error', 'warn'] }, applies: { kinds: ['test'] } },
   where: { value: { kind: 'string' }, applies: { kinds: ['test'] } },
   limit: { value: { kind: 'int', min: 0 }, applies: { kinds: ['test'] } },
+  warn_if: { value: { kind: 'comparison' }, applies: { kinds: ['test'] } },
+  error_if: { value: { kind: 'comparison' }, applies: { kinds: ['test'] } },
+  fail_calc: { value: { kind: 'string' }, applies: { kinds: ['test'] } },
   store_failures: { value: { kind: 'bool' }, applies: { kinds: ['test'] } },
+  store_failures_as: { value: { kind: 'enum', values: ['ephemeral', 'table', 'view'] }, applies: { kinds: ['test'] } },
 };
 
 /** dbt config keys the engine does not implement yet: naming them is an error that says so, never ignored. */
@@ -124,10 +130,6 @@ export const NOT_YET: Readonly<Record<string, string>> = {
   database: 'models are built in the target database only',
   quoting: 'identifiers are quoted by the warehouse dialect',
   quote_columns: 'seed column names are always quoted',
-  warn_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
-  error_if: 'tests fail or warn on any failing row (severity); thresholds are not supported yet',
-  fail_calc: 'a test counts its failing rows; fail_calc is not supported yet',
-  store_failures_as: 'storing test failures is not supported yet',
   group: 'groups are not supported yet',
   access: 'model access is not enforced yet',
 };

@@ -20,7 +20,8 @@ export interface ResolvedConfig {
 const DEFAULTS: Record<ResourceKind, () => NodeConfig> = {
   model: () => ({ materialized: 'view', tags: [], enabled: true }),
   seed: () => ({ materialized: 'seed', tags: [], enabled: true }),
-  test: () => ({ materialized: 'test', tags: [], enabled: true, severity: 'error' }),
+  // dbt's test defaults, written into the manifest as dbt writes them.
+  test: () => ({ materialized: 'test', tags: [], enabled: true, severity: 'error', warn_if: '!=0', error_if: '!=0', fail_calc: 'count(*)' }),
 };
 
 /**
@@ -116,11 +117,8 @@ function combinations(c: NodeConfig, setAt: Map<string, SourceLocation>): Sparki
     }
   }
   if (c.materialized === 'incremental') out.push(...strategyRules(c, at));
-  if (c.store_failures === true) {
-    out.push(new SparkifyError('store_failures is not supported yet: failing rows are not stored in the warehouse', {
-      location: at('store_failures')!,
-      hint: 'Remove it (or set it to false); the failing rows are the compiled test query in target/compiled/.',
-    }));
+  if (c.fail_calc !== undefined && !c.fail_calc.trim()) {
+    out.push(new SparkifyError('fail_calc is empty: it is the SQL expression that counts failures, e.g. count(*) or sum(n_records)', { location: at('fail_calc')! }));
   }
   return out;
 }
@@ -263,6 +261,13 @@ function checkValue(key: string, spec: ValueSpec, value: unknown, location: Sour
       const items = (Array.isArray(value) ? value : [value]).map(one);
       if (items.every((i) => i !== undefined)) return items;
       return bad('SQL, {sql: ..., transaction: true|false}, or a list of them', `For example ${key}="grant select on {{this}} to reporter", or in YAML a list of statements.`);
+    }
+    case 'comparison': {
+      const hint = `A threshold compares the failure count with a number, as in dbt: '>10', '>=1', '!=0', '=0', '<5', 'between 5 and 10'.`;
+      if (typeof value !== 'string' && typeof value !== 'number') return bad('a comparison such as ">10" or "!=0"', hint);
+      const v = String(value).trim();
+      if (/^(=|!=|<>|<=|>=|<|>)\s*-?\d+(\.\d+)?$/.test(v) || /^(not\s+)?between\s+-?\d+(\.\d+)?\s+and\s+-?\d+(\.\d+)?$/i.test(v)) return v;
+      return new SparkifyError(`config '${key}' is not a comparison: ${describe(value)}`, { location, hint: /^==/.test(v) ? `SQL compares with =: write '${v.slice(1)}'.` : hint });
     }
   }
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SparkifyError } from '../core/errors.js';
+import { BUILTIN_TESTS } from './builtin-tests.js';
 import { YamlFile } from './yaml.js';
 import { projectSchema, schemaFileSchema, type ProjectConfig, type SchemaFile } from './schema.js';
 
@@ -27,6 +28,15 @@ export interface Project {
   models: ProjectFile[];
   schemas: SchemaYaml[];
   singularTests: ProjectFile[];
+  /**
+   * Generic tests: the built-ins, then the project's `tests/generic/**.sql` (under each test path), a later
+   * one of the same name replacing an earlier one.
+   */
+  genericTests: ProjectFile[];
+  /**
+   * Every partial templates can include: the generic tests (a generic test is a partial called with its
+   * arguments as hash parameters), then `macros/*.sql` and the helper modules `macros/*.js`.
+   */
   macros: ProjectFile[];
   seeds: ProjectFile[];
 }
@@ -65,10 +75,16 @@ export async function loadProject(dir: string): Promise<Project> {
     projectYaml,
     models: modelFiles.filter((f) => f.file.endsWith('.sql')),
     schemas,
-    singularTests: testFiles,
-    macros: macroFiles,
+    singularTests: testFiles.filter((f) => !isGeneric(f)),
+    genericTests: [...BUILTIN_TESTS, ...testFiles.filter(isGeneric)],
+    macros: [...BUILTIN_TESTS, ...testFiles.filter(isGeneric), ...macroFiles],
     seeds: seedFiles.filter((f) => f.file.endsWith('.csv')),
   };
+}
+
+/** dbt's place for generic tests: a folder named `generic` directly under a test path. */
+function isGeneric(f: ProjectFile): boolean {
+  return f.relPath.startsWith('generic/');
 }
 
 async function readTree(root: string, folders: string[], exts: string[]): Promise<ProjectFile[]> {

@@ -61,9 +61,13 @@ export const projectSchema = z.strictObject({
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;
 
-/** A generic test as written in YAML: `unique`, or `{ relationships: { to: ..., field: ... } }`. */
+/**
+ * A generic test as written in YAML: `unique`, `{ relationships: { to: ..., field: ... } }`, or dbt's other
+ * form, `{ name: my_name, test_name: relationships, to: ..., field: ... }`.
+ */
 export const testEntrySchema = z.union([
   z.string(),
+  z.strictObject({ test_name: z.string() }).catchall(z.unknown()),
   z.record(z.string(), z.union([z.record(z.string(), z.unknown()), z.null()])).refine((o) => Object.keys(o).length === 1, {
     message: 'a test entry is a single key: the test name, with its arguments below it',
   }),
@@ -74,6 +78,8 @@ const columnSchema = z.strictObject({
   name: z.string(),
   description: z.string().default(''),
   data_type: z.string().optional(),
+  /** dbt's column quote flag: false passes the name to tests as written (default: the dialect's quoting). */
+  quote: z.boolean().optional(),
   tests: z.array(testEntrySchema).optional(),
   data_tests: z.array(testEntrySchema).optional(),
   tags: stringList.optional(),

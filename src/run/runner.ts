@@ -2,6 +2,7 @@ import { SparkifyError, errorMessage } from '../core/errors.js';
 import type { CompileResult } from '../graph/compile.js';
 import type { CompiledHook, Node } from '../graph/types.js';
 import { materialize } from '../materialize/index.js';
+import { ensureAuditSchema, storeFailures } from '../materialize/test-failures.js';
 import { lineColumn, sourceLineFor } from '../template/lines.js';
 import { SqlError } from '../warehouse/errors.js';
 import type { Warehouse } from '../warehouse/types.js';
@@ -154,7 +155,11 @@ async function runProjectHooks(req: RunRequest, kind: 'on-run-start' | 'on-run-e
   return out;
 }
 
-/** Each selected node waits for its nearest selected ancestors; in build, children of a model also wait for its tests. */
+/**
+ * Each selected node waits for its nearest selected ancestors. In build, dbt's test edges: a node also waits
+ * for every test whose parents (what it tests, and what else it reads) are all upstream of the node, so a
+ * failing test, generic or singular, skips what is built from what it tests; a warning does not.
+ */
 function planJobs(req: RunRequest, nodes: string[]): Job[] {
   const { manifest } = req.compiled;
   const selected = new Set(nodes);
@@ -172,31 +177,54 @@ function planJobs(req: RunRequest, nodes: string[]): Job[] {
   };
   const deps = new Map<string, Set<string>>(nodes.map((id) => [id, new Set(selectedAncestors(id))]));
   if (req.command === 'build') {
-    for (const id of nodes) {
-      const t = manifest.nodes.get(id)!;
-      if (t.resource_type !== 'test' || !t.attached_node) continue;
-      const testAncestors = allAncestors(req, id);
-      for (const child of manifest.child_map.get(t.attached_node) ?? []) {
-        const c = manifest.nodes.get(child)!;
-        if (c.resource_type === 'test' || !selected.has(child) || testAncestors.has(child)) continue;
-        deps.get(child)!.add(id);
-      }
-    }
+    for (const [test, child] of testEdges(req, nodes, selected)) deps.get(child)!.add(test);
   }
   return nodes.map((id) => ({ id, deps: [...deps.get(id)!] }));
 }
 
-function allAncestors(req: RunRequest, id: string): Set<string> {
-  const seen = new Set<string>();
-  const todo = [...(req.compiled.manifest.parent_map.get(id) ?? [])];
-  while (todo.length) {
-    const p = todo.pop()!;
-    if (!seen.has(p)) {
-      seen.add(p);
-      todo.push(...(req.compiled.manifest.parent_map.get(p) ?? []));
+/**
+ * dbt's test edges (add_test_edges): test T -> node N when N is not a test and every parent of T is a strict
+ * ancestor of N. Only the nearest such selected nodes get the edge: the ones below them wait for them, and
+ * a skip reaches them through those.
+ */
+function testEdges(req: RunRequest, nodes: string[], selected: Set<string>): [string, string][] {
+  const { manifest } = req.compiled;
+  const isTest = (id: string): boolean => manifest.nodes.get(id)?.resource_type === 'test';
+  const below = new Map<string, Set<string>>();
+  const descendants = (id: string): Set<string> => {
+    let out = below.get(id);
+    if (out) return out;
+    out = new Set();
+    const todo = [...(manifest.child_map.get(id) ?? [])];
+    while (todo.length) {
+      const c = todo.pop()!;
+      if (out.has(c) || isTest(c)) continue;
+      out.add(c);
+      todo.push(...(manifest.child_map.get(c) ?? []));
+    }
+    below.set(id, out);
+    return out;
+  };
+  const edges: [string, string][] = [];
+  for (const t of nodes) {
+    if (!isTest(t)) continue;
+    const parents = (manifest.parent_map.get(t) ?? []).filter((p) => !isTest(p));
+    if (!parents.length) continue;
+    const [first, ...rest] = parents;
+    const seen = new Set<string>();
+    const todo = [...(manifest.child_map.get(first!) ?? [])];
+    while (todo.length) {
+      const n = todo.shift()!;
+      if (seen.has(n) || isTest(n)) continue;
+      seen.add(n);
+      if (selected.has(n) && rest.every((p) => descendants(p).has(n))) {
+        edges.push([t, n]);
+        continue;
+      }
+      todo.push(...(manifest.child_map.get(n) ?? []));
     }
   }
-  return seen;
+  return edges;
 }
 
 async function runModel(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
@@ -258,20 +286,57 @@ async function runTest(req: RunRequest, node: Node, missingColumns: Map<string, 
       hint: `Fix the column name in the YAML, or add the column to ${model.original_file_path}.`,
     });
   }
-  const r = await req.warehouse.driver.query(`select count(*) as failures from (\n${node.compiled_code}\n) as sparkify_test`);
-  const failures = Number(r.rows[0]?.failures ?? 0);
+  const wh = req.warehouse;
+  // dbt's store_failures: the failing rows are kept in the audit schema, and counted from there.
+  const stored = node.relation;
+  let rows = node.compiled_code ?? '';
+  if (stored) {
+    try {
+      await ensureAuditSchema(wh, stored.schema);
+    } catch (err) {
+      const at = req.compiled.origins.tests.get(node.unique_id) ?? { file: node.original_file_path, line: 1, column: 0 };
+      throw new SparkifyError(`store_failures: cannot create the audit schema ${wh.dialect.quote(stored.schema)}: ${errorMessage(err)}`, {
+        exitCode: 1,
+        location: at,
+        hint: `Let the target's role create schemas (or create ${stored.schema} beforehand, with CREATE on it granted to the role), or set store_failures: false.`,
+      });
+    }
+    await storeFailures(wh, node, stored, rows, node.config.store_failures_as === 'view' ? 'view' : 'table');
+    rows = `select * from ${wh.dialect.relation(stored)}`;
+  }
+  // dbt's test query: the failure count by fail_calc, and the warn_if / error_if comparisons on it.
+  const calc = node.config.fail_calc ?? 'count(*)';
+  const warnIf = node.config.warn_if ?? '!=0';
+  const errorIf = node.config.error_if ?? '!=0';
+  const r = await wh.driver.query(
+    `select ${calc} as failures, ${calc} ${warnIf} as should_warn, ${calc} ${errorIf} as should_error\nfrom (\n${rows}\n) as dbt_internal_test`,
+  );
+  const row = r.rows[0] ?? {};
+  if (row.failures === null || row.failures === undefined) {
+    throw new SparkifyError(`fail_calc '${calc}' gave no number (null): a test's failures are a count`, {
+      exitCode: 1,
+      hint: "An aggregate over no rows is null: write fail_calc as e.g. \"case when count(*) > 0 then sum(n_records) else 0 end\", as dbt's docs advise.",
+    });
+  }
+  const failures = Number(row.failures);
+  const truthy = (v: unknown): boolean => v === true || v === 't' || v === 'true' || v === 1;
   const severity = node.config.severity ?? 'error';
-  const status = failures === 0 ? 'pass' : severity === 'warn' ? 'warn' : 'fail';
+  const status = severity === 'error' && truthy(row.should_error) ? 'fail' : truthy(row.should_warn) ? 'warn' : 'pass';
+  const got = `Got ${failures} result${failures === 1 ? '' : 's'}`;
+  const see = stored ? `select * from ${wh.dialect.relation(stored)}` : compiled;
   return {
     unique_id: node.unique_id,
     status,
-    message: failures === 0 ? 'PASS' : `Got ${failures} result${failures > 1 ? 's' : ''}, configured to ${severity === 'warn' ? 'warn' : 'fail'} if != 0. See the failing rows: ${compiled}`,
-    failures,
+    // dbt's messages, with where to look at the failing rows.
+    message: status === 'pass' ? 'PASS' : `${got}, configured to ${status === 'fail' ? `fail if ${errorIf}` : `warn if ${warnIf}`}. See the failing rows: ${see}`,
+    // As dbt: the count of a test that fails or warns, 0 for one that passes.
+    failures: status === 'pass' ? 0 : failures,
     execution_time: 0,
     timing: [],
     thread_id: '',
     adapter_response: {},
     compiled_path: compiled,
+    ...(stored ? { relation_name: `${stored.schema}.${stored.identifier}` } : {}),
     blocks: status === 'fail',
   };
 }

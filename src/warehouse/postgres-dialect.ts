@@ -33,6 +33,9 @@ export const postgresDialect: Dialect = {
     return `select table_name as identifier, case when table_type = 'VIEW' then 'view' else 'table' end as kind
             from information_schema.tables where table_schema = $1`;
   },
+  schemaExists() {
+    return 'select 1 as found from information_schema.schemata where schema_name = $1';
+  },
   listColumns() {
     return `select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale from information_schema.columns
             where table_schema = $1 and table_name = $2 order by ordinal_position`;

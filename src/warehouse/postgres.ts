@@ -40,7 +40,10 @@ export async function openPostgres(s: PostgresSettings, opts: { signal?: AbortSi
   pool.on('error', () => undefined);
   const where = describe(s);
   try {
-    await pool.query(postgresDialect.createSchema(s.schema));
+    // CREATE SCHEMA IF NOT EXISTS needs the right to create schemas even when the schema is there: look first,
+    // so a role that may only use its schema can connect.
+    const exists = await pool.query(postgresDialect.schemaExists(), [s.schema]);
+    if (exists.rows.length === 0) await pool.query(postgresDialect.createSchema(s.schema));
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new SparkifyError(`cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`, {

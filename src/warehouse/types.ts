@@ -102,6 +102,8 @@ export interface Dialect {
   rename(from: Relation, toIdentifier: string): string;
   /** Query listing (identifier, kind 'table' | 'view') of relations in a schema; one parameter: the schema. */
   listRelations(): string;
+  /** Query returning a row when a schema exists; one parameter: the schema. */
+  schemaExists(): string;
   /** Query listing (column_name, data_type, character_maximum_length, numeric_precision, numeric_scale) of a relation, in order; parameters: schema, identifier. */
   listColumns(): string;
   /** Query listing (name) of the roles (or users) privileges can be granted to. */
