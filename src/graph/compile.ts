@@ -491,13 +491,15 @@ class Compiler {
     if (p.plain && node.config.incremental_strategy === 'microbatch') {
       // Inputs that declare event_time are read for the batch's window only (dbt's automatic filtering).
       const inputs: { relation: string; column: string }[] = [];
-      node.compiled_batch_code = resolvePlaceholders(p.plain.sql, (kind, arg) => {
+      node.compiled_batch_code = resolvePlaceholders(p.plain.sql, (kind, arg, after) => {
         const input = kind === 'ref' ? this.byName.get(arg) : kind === 'source' ? this.pending.get(this.sourceIds.get(arg) ?? '')?.node : undefined;
         if (!input?.config.event_time || !input.relation) return resolveOne(kind, arg);
         const rel = this.relationName(input);
         const col = this.dialect.quote(input.config.event_time);
         if (!inputs.some((i) => i.relation === rel)) inputs.push({ relation: rel, column: col });
-        return `(select * from ${rel} where ${col} >= timestamp '${BATCH_START}' and ${col} < timestamp '${BATCH_END}')`;
+        // A subquery in FROM needs an alias before PostgreSQL 16: give it the input's name unless the SQL names it.
+        const alias = hasAlias(after()) ? '' : ` as ${this.dialect.quote(input.relation.identifier)}`;
+        return `(select * from ${rel} where ${col} >= timestamp '${BATCH_START}' and ${col} < timestamp '${BATCH_END}')${alias}`;
       });
       node.event_time_inputs = inputs;
     }
@@ -593,6 +595,17 @@ function checksum(n: Node): string {
   const hooks = n.hooks ? JSON.stringify([n.hooks.pre.map((x) => x.sql), n.hooks.post.map((x) => x.sql)]) : '';
   for (const part of [n.raw_code, n.compiled_code ?? '', n.compiled_incremental_code ?? '', n.compiled_batch_code ?? '', JSON.stringify(n.config), hooks]) h.update(part).update('\0');
   return h.digest('hex').slice(0, 20);
+}
+
+// What may follow a table in FROM without being its alias.
+const NOT_ALIASES = new Set(['where', 'group', 'order', 'having', 'limit', 'offset', 'union', 'intersect', 'except', 'join', 'inner', 'left', 'right', 'full', 'cross', 'natural', 'on', 'using', 'window', 'fetch', 'for', 'lateral', 'tablesample', 'returning', 'into', 'select', 'from', 'with']);
+
+/** Does the SQL after a table name start with an alias (`as x`, or a name that is not a keyword)? */
+function hasAlias(after: string): boolean {
+  const m = /^\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)/.exec(after.replace(/^\s*(--[^\n]*\n\s*)*/, ''));
+  if (!m) return false;
+  const word = m[1]!;
+  return word.startsWith('"') || word.toLowerCase() === 'as' || !NOT_ALIASES.has(word.toLowerCase());
 }
 
 /** A generic test's YAML arguments: the test's own (values, to, field, ...) and its config (dbt allows both places). */
