@@ -22,18 +22,18 @@ describe('ls: what a selection means', () => {
 
   it('graph operators, methods, union, intersection and exclude', async () => {
     expect(await ls('--select', '+fct_songplays')).toEqual(['fct_songplays', 'stg_events', 'stg_songs']);
-    expect(await ls('--select', 'stg_events+')).toEqual(['dim_time', 'dim_users', 'fct_songplays', 'stg_events']);
+    expect(await ls('--select', 'stg_events+')).toEqual(['dim_time', 'dim_user_levels', 'dim_users', 'fct_songplays', 'stg_events']);
     expect(await ls('--select', 'stg_songs+1')).toEqual(['dim_artists', 'dim_songs', 'fct_songplays', 'stg_songs']);
     // As in dbt, @ walks through tests too: the relationships tests of the fact bring in the dimensions.
     expect(await ls('--select', '@dim_time')).toEqual(['dim_time', 'fct_songplays', 'stg_events', 'stg_songs']);
     expect(await ls('--select', '@fct_songplays')).toEqual(['dim_artists', 'dim_songs', 'dim_time', 'dim_users', 'fct_songplays', 'stg_events', 'stg_songs']);
-    expect(await ls('--select', 'tag:daily')).toEqual(['dim_artists', 'dim_songs', 'dim_time', 'dim_users', 'fct_songplays']);
+    expect(await ls('--select', 'tag:daily')).toEqual(['dim_artists', 'dim_songs', 'dim_time', 'dim_user_levels', 'dim_users', 'fct_songplays']);
     expect(await ls('--select', 'path:models/staging')).toEqual(['stg_events', 'stg_songs']);
     expect(await ls('--select', 'config.materialized:copy')).toEqual(['stg_events', 'stg_songs']);
     expect(await ls('--select', 'dim_users', 'dim_songs')).toEqual(['dim_songs', 'dim_users']);
     expect(await ls('--select', 'dim_users dim_songs')).toEqual(['dim_songs', 'dim_users']);
-    expect(await ls('--select', 'stg_events+,tag:daily')).toEqual(['dim_time', 'dim_users', 'fct_songplays']);
-    expect(await ls('--select', 'tag:daily', '--exclude', 'dim_time dim_users')).toEqual(['dim_artists', 'dim_songs', 'fct_songplays']);
+    expect(await ls('--select', 'stg_events+,tag:daily')).toEqual(['dim_time', 'dim_user_levels', 'dim_users', 'fct_songplays']);
+    expect(await ls('--select', 'tag:daily', '--exclude', 'dim_time dim_users')).toEqual(['dim_artists', 'dim_songs', 'dim_user_levels', 'fct_songplays']);
   });
 
   it('lists tests attached to a selection, and prints paths and JSON', async () => {
@@ -42,8 +42,10 @@ describe('ls: what a selection means', () => {
       'accepted_values_dim_users_level__free__paid',
       'not_null_dim_users_level',
       'not_null_dim_users_user_id',
+      'relationships_dim_user_levels_user_id__user_id__ref_dim_users_',
       'relationships_fct_songplays_user_id__user_id__ref_dim_users_',
       'unique_dim_users_user_id',
+      'user_levels_agree_with_dim_users',
     ]);
     const paths = await p.run('ls', '--select', 'dim_time', '--output', 'path', '--resource-type', 'model');
     expect(paths.stdout.trim()).toBe('models/marts/dim_time.sql');

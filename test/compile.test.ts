@@ -35,13 +35,13 @@ describe('compile', () => {
     const before = fs.existsSync(path.join(repoRoot, '.sparkify')) ? fs.statSync(path.join(repoRoot, '.sparkify')).mtimeMs : 0;
     const { manifest, order } = await compileDir(repoRoot);
     const models = order.filter((id) => id.startsWith('model.')).map((id) => manifest.nodes.get(id)!.name);
-    expect(new Set(models)).toEqual(new Set(['stg_events', 'stg_songs', 'fct_songplays', 'dim_users', 'dim_songs', 'dim_artists', 'dim_time']));
+    expect(new Set(models)).toEqual(new Set(['stg_events', 'stg_songs', 'fct_songplays', 'dim_users', 'dim_songs', 'dim_artists', 'dim_time', 'dim_user_levels']));
     const at = (n: string): number => models.indexOf(n);
     expect(at('stg_events')).toBeLessThan(at('fct_songplays'));
     expect(at('stg_songs')).toBeLessThan(at('fct_songplays'));
     expect(at('fct_songplays')).toBeLessThan(at('dim_time'));
     const fct = manifest.nodes.get('model.sparkify.fct_songplays')!;
-    expect(fct.config).toMatchObject({ materialized: 'table', dist: 'start_time', sort: ['start_time'], tags: ['marts', 'daily'] });
+    expect(fct.config).toMatchObject({ materialized: 'incremental', incremental_strategy: 'microbatch', event_time: 'start_time', batch_size: 'day', dist: 'start_time', sort: ['start_time'], tags: ['marts', 'daily'] });
     expect(fct.compiled_code).toContain('from public.stg_events');
     expect(manifest.nodes.get('model.sparkify.stg_events')!.config).toMatchObject({ materialized: 'copy', from: 'log_data', timeformat: 'epochmillisecs' });
     // Every test sits after all the nodes it reads.

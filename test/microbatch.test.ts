@@ -80,6 +80,25 @@ async function compile(config: string): Promise<string[]> {
   return compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env).errors.map((e) => e.format());
 }
 
+describe('microbatch inputs', () => {
+  it('are read per batch, named as the input unless the SQL gives them an alias (PostgreSQL 15 needs one)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-mb-'));
+    fs.mkdirSync(path.join(dir, 'models'));
+    fs.writeFileSync(path.join(dir, 'project.yml'), 'name: mb\n');
+    fs.writeFileSync(path.join(dir, 'models', 'ev.sql'), '{{config event_time="ts"}}\nselect now() as ts\n');
+    const mb = '{{config materialized="incremental" incremental_strategy="microbatch" event_time="ts" batch_size="day" begin="2018-11-01"}}\n';
+    fs.writeFileSync(path.join(dir, 'models', 'bare.sql'), `${mb}select * from {{ref "ev"}} where ts is not null\n`);
+    fs.writeFileSync(path.join(dir, 'models', 'named.sql'), `${mb}select e.ts from {{ref "ev"}} e join {{ref "ev"}} as f using (ts)\n`);
+    const project = await loadProject(dir);
+    const env: RenderEnv = { projectName: 'mb', target: { name: 'dev', type: 'embedded', schema: 'public' }, vars: {}, env: {} };
+    const r = compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env);
+    expect(r.errors).toEqual([]);
+    const window = "(select * from public.ev where ts >= timestamp '__SPARKIFY_BATCH_START__' and ts < timestamp '__SPARKIFY_BATCH_END__')";
+    expect(r.manifest.nodes.get('model.mb.bare')!.compiled_batch_code).toContain(`from ${window} as ev where ts is not null`);
+    expect(r.manifest.nodes.get('model.mb.named')!.compiled_batch_code).toContain(`from ${window} e join ${window} as f using`);
+  });
+});
+
 describe('microbatch config at compile time', () => {
   it('needs event_time, batch_size and begin', async () => {
     const errors = await compile('incremental_strategy="microbatch"');

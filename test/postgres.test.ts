@@ -51,7 +51,7 @@ describe.skipIf(!!unreachable || !hasRealSample)('the warehouse on PostgreSQL', 
     const r = await client.query('select table_name from information_schema.tables where table_schema = $1 order by 1', [schema]);
     await client.end();
     expect(r.rows.map((x: { table_name: string }) => x.table_name)).toEqual([
-      'dim_artists', 'dim_songs', 'dim_time', 'dim_users', 'fct_songplays',
+      'dim_artists', 'dim_songs', 'dim_time', 'dim_user_levels', 'dim_users', 'fct_songplays',
       // The staging loads' ledger and rejected rows (Redshift's stl_load_errors), beside the tables they describe.
       'sparkify_load_errors', 'sparkify_loaded_files', 'stg_events', 'stg_songs',
     ]);

@@ -542,13 +542,15 @@ class Compiler {
     if (p.plain && node.config.incremental_strategy === 'microbatch') {
       // Inputs that declare event_time are read for the batch's window only (dbt's automatic filtering).
       const inputs: { relation: string; column: string }[] = [];
-      node.compiled_batch_code = resolvePlaceholders(p.plain.sql, (kind, arg) => {
+      node.compiled_batch_code = resolvePlaceholders(p.plain.sql, (kind, arg, after) => {
         const input = kind === 'ref' ? this.byName.get(arg) : kind === 'source' ? this.pending.get(this.sourceIds.get(arg) ?? '')?.node : undefined;
         if (!input?.config.event_time || !input.relation) return resolveOne(kind, arg);
         const rel = this.relationName(input);
         const col = this.dialect.quote(input.config.event_time);
         if (!inputs.some((i) => i.relation === rel)) inputs.push({ relation: rel, column: col });
-        return `(select * from ${rel} where ${col} >= timestamp '${BATCH_START}' and ${col} < timestamp '${BATCH_END}')`;
+        // A subquery in FROM needs an alias before PostgreSQL 16: give it the input's name unless the SQL names it.
+        const alias = hasAlias(after()) ? '' : ` as ${this.dialect.quote(input.relation.identifier)}`;
+        return `(select * from ${rel} where ${col} >= timestamp '${BATCH_START}' and ${col} < timestamp '${BATCH_END}')${alias}`;
       });
       node.event_time_inputs = inputs;
     }
@@ -662,6 +664,17 @@ function testedRelation(t: TestTarget, where: string | undefined): string {
 
 /** dbt's test config keys, which may sit beside the arguments as well as under `config:`. */
 const TEST_CONFIG_ARGS = ['severity', 'tags', 'enabled', 'where', 'limit', 'warn_if', 'error_if', 'fail_calc', 'store_failures', 'store_failures_as', 'meta', 'database', 'schema', 'alias'];
+
+// What may follow a table in FROM without being its alias.
+const NOT_ALIASES = new Set(['where', 'group', 'order', 'having', 'limit', 'offset', 'union', 'intersect', 'except', 'join', 'inner', 'left', 'right', 'full', 'cross', 'natural', 'on', 'using', 'window', 'fetch', 'for', 'lateral', 'tablesample', 'returning', 'into', 'select', 'from', 'with']);
+
+/** Does the SQL after a table name start with an alias (`as x`, or a name that is not a keyword)? */
+function hasAlias(after: string): boolean {
+  const m = /^\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)/.exec(after.replace(/^\s*(--[^\n]*\n\s*)*/, ''));
+  if (!m) return false;
+  const word = m[1]!;
+  return word.startsWith('"') || word.toLowerCase() === 'as' || !NOT_ALIASES.has(word.toLowerCase());
+}
 
 /**
  * A generic test's YAML arguments: the test's own (values, to, field, ...), under `arguments:` (dbt 1.10) or

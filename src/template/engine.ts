@@ -49,8 +49,9 @@ export const placeholder = {
 };
 const PLACEHOLDER_RE = /\u0001(ref|source|this):?([^\u0001]*)\u0001/g;
 
-export function resolvePlaceholders(sql: string, resolve: (kind: 'ref' | 'source' | 'this', arg: string) => string): string {
-  return sql.replace(PLACEHOLDER_RE, (_m, kind: 'ref' | 'source' | 'this', arg: string) => resolve(kind, arg));
+/** Replace each placeholder by what `resolve` says; `after` is the SQL that follows it (to see an alias). */
+export function resolvePlaceholders(sql: string, resolve: (kind: 'ref' | 'source' | 'this', arg: string, after: () => string) => string): string {
+  return sql.replace(PLACEHOLDER_RE, (m: string, kind: 'ref' | 'source' | 'this', arg: string, offset: number) => resolve(kind, arg, () => sql.slice(offset + m.length)));
 }
 
 interface RenderState {
