@@ -16,6 +16,8 @@ export interface ProjectFile {
 
 export interface SchemaYaml {
   yaml: YamlFile;
+  /** Relative to the resource folder it was found in, e.g. marts/schema.yml */
+  relPath: string;
   content: SchemaFile;
 }
 
@@ -29,6 +31,8 @@ export interface Project {
   singularTests: ProjectFile[];
   macros: ProjectFile[];
   seeds: ProjectFile[];
+  /** snapshots/<name>.sql: a snapshot whose body is the select it records. */
+  snapshots: ProjectFile[];
 }
 
 export const PROJECT_FILE = 'project.yml';
@@ -47,17 +51,18 @@ export async function loadProject(dir: string): Promise<Project> {
   const projectYaml = YamlFile.parse(PROJECT_FILE, text);
   const config = projectYaml.validate(projectSchema, PROJECT_FILE);
 
-  const [modelFiles, testFiles, macroFiles, seedFiles] = await Promise.all([
+  const [modelFiles, testFiles, macroFiles, seedFiles, snapshotFiles] = await Promise.all([
     readTree(root, config['model-paths'], ['.sql', '.yml', '.yaml']),
     readTree(root, config['test-paths'], ['.sql']),
     readTree(root, config['macro-paths'], ['.sql', '.js', '.mjs']),
     readTree(root, config['seed-paths'], ['.csv', '.yml', '.yaml']),
+    readTree(root, config['snapshot-paths'], ['.sql', '.yml', '.yaml']),
   ]);
   const schemas: SchemaYaml[] = [];
-  for (const f of [...modelFiles, ...seedFiles]) {
+  for (const f of [...modelFiles, ...seedFiles, ...snapshotFiles]) {
     if (!/\.ya?ml$/.test(f.file)) continue;
     const yaml = YamlFile.parse(f.file, f.text);
-    schemas.push({ yaml, content: yaml.validate(schemaFileSchema, 'schema file') });
+    schemas.push({ yaml, relPath: f.relPath, content: yaml.validate(schemaFileSchema, 'schema file') });
   }
   return {
     dir: root,
@@ -68,6 +73,7 @@ export async function loadProject(dir: string): Promise<Project> {
     singularTests: testFiles,
     macros: macroFiles,
     seeds: seedFiles.filter((f) => f.file.endsWith('.csv')),
+    snapshots: snapshotFiles.filter((f) => f.file.endsWith('.sql')),
   };
 }
 
