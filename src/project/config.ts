@@ -34,6 +34,8 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[], origin?
   const errors: SparkifyError[] = [];
   const setAt = new Map<string, SourceLocation>();
   const itemLocations = new Map<string, SourceLocation[]>();
+  /** Keys written with a value refused: a rule about the key missing would only repeat their error. */
+  const refused = new Set<string>();
   const bag = config as unknown as Record<string, unknown>;
   for (const layer of layers) {
     for (const [raw, value] of Object.entries(layer.values)) {
@@ -47,6 +49,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[], origin?
       const checked = checkValue(key, spec.value, value, location);
       if (checked instanceof SparkifyError) {
         errors.push(checked);
+        refused.add(key);
         continue;
       }
       if (checked === undefined) continue; // `key: null` in YAML: as if unset
@@ -71,7 +74,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[], origin?
     }
   }
   errors.push(...combinations(config, setAt));
-  if (kind === 'snapshot') errors.push(...snapshotRules(config, (k) => setAt.get(k), origin));
+  if (kind === 'snapshot') errors.push(...snapshotRules(config, (k) => setAt.get(k), origin, refused));
   return { config, errors, itemLocations };
 }
 
@@ -187,13 +190,13 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
  * dbt's snapshot config: a strategy, its keys, and the unique key, all required; `origin` is where the
  * snapshot is declared, for a key that is missing altogether.
  */
-function snapshotRules(c: NodeConfig, at: (k: string) => SourceLocation | undefined, origin: SourceLocation | undefined): SparkifyError[] {
+function snapshotRules(c: NodeConfig, at: (k: string) => SourceLocation | undefined, origin: SourceLocation | undefined, refused: Set<string>): SparkifyError[] {
   const out: SparkifyError[] = [];
   const here = (...keys: string[]): { location: SourceLocation } | Record<string, never> => {
     const l = keys.map(at).find(Boolean) ?? origin;
     return l ? { location: l } : {};
   };
-  if (!c.unique_key?.length) {
+  if (!c.unique_key?.length && !refused.has('unique_key')) {
     out.push(new SparkifyError('a snapshot needs unique_key: the column (or columns) that identify a row of what it records', {
       ...here('strategy'),
       hint: 'Add unique_key: id (or unique_key: [a, b]) to its config.',
@@ -208,7 +211,7 @@ function snapshotRules(c: NodeConfig, at: (k: string) => SourceLocation | undefi
     }
   }
   if (!c.strategy) {
-    out.push(new SparkifyError('a snapshot needs a strategy: timestamp (with updated_at) or check (with check_cols)', {
+    if (!refused.has('strategy')) out.push(new SparkifyError('a snapshot needs a strategy: timestamp (with updated_at) or check (with check_cols)', {
       ...here('unique_key'),
       hint: 'Add strategy: timestamp and updated_at: <column>, or strategy: check and check_cols: [a, b] (or all).',
     }));
@@ -225,7 +228,7 @@ function snapshotRules(c: NodeConfig, at: (k: string) => SourceLocation | undefi
         hint: "Remove check_cols (timestamp compares updated_at), or set strategy: check.",
       }));
     }
-  } else if (c.check_cols === undefined || (Array.isArray(c.check_cols) && !c.check_cols.length)) {
+  } else if (!refused.has('check_cols') && (c.check_cols === undefined || (Array.isArray(c.check_cols) && !c.check_cols.length))) {
     out.push(new SparkifyError("strategy 'check' needs check_cols: the columns whose change makes a new version (or all)", {
       ...here('strategy'),
       hint: 'Add check_cols: [status, amount] or check_cols: all.',
