@@ -153,12 +153,16 @@ describe('snapshot config is checked at compile time', () => {
 
   it('snapshots are resource_type snapshot: in the manifest, ls, selectors, and refs from models', async () => {
     const p = snapProject('dev', 'unused');
+    // project.yml's snapshots: tree, by resource path (folders below snapshots/, then names).
+    p.write('project.yml', `${p.read('project.yml')}snapshots:\n  snap:\n    +tags: [history]\n    users_ts:\n      +schema: snapshots\n`);
     const ls = await p.run('ls', '--resource-type', 'snapshot');
     expect(ls.code, ls.output).toBe(0);
     expect(ls.stdout.trim().split('\n').sort()).toEqual(['snap.items_all', 'snap.users_check', 'snap.users_ts']);
     // With the tests on them (dbt's eager indirect selection).
     const sel = await p.run('ls', '--select', 'resource_type:snapshot', '--output', 'name');
     expect(sel.stdout.trim().split('\n').sort()).toEqual(['items_all', 'not_null_users_ts_dbt_scd_id', 'unique_users_ts_dbt_scd_id', 'users_check', 'users_ts']);
+    const tagged = await p.run('ls', '--select', 'tag:history', '--resource-type', 'snapshot', '--output', 'name');
+    expect(tagged.stdout.trim().split('\n').sort()).toEqual(['items_all', 'users_check', 'users_ts']);
     const down = await p.run('ls', '--select', 'users_ts+', '--output', 'name');
     expect(down.stdout.trim().split('\n').sort()).toEqual(['current_users', 'not_null_users_ts_dbt_scd_id', 'unique_users_ts_dbt_scd_id', 'users_ts']);
     const compiled = await p.run('compile');
@@ -173,6 +177,8 @@ describe('snapshot config is checked at compile time', () => {
     expect(manifest.nodes['snapshot.snap.users_check']!.config).toMatchObject({ check_cols: ['status'], dbt_valid_to_current: "'9999-12-31'", snapshot_meta_column_names: { dbt_valid_from: 'valid_from', dbt_valid_to: 'valid_to' } });
     expect(manifest.nodes['model.snap.current_users']!.depends_on.nodes).toEqual(['snapshot.snap.users_ts']);
     expect(p.read('target/compiled/snap/snapshots/snapshots.yml/users_ts.sql').trim()).toBe('select * from public.raw_users');
+    // A custom schema is the target's with a suffix, for snapshots as for models (dbt's generate_schema_name).
+    expect(p.read('target/compiled/snap/models/current_users.sql')).toContain('from public_snapshots.users_ts');
     expect(p.read('target/compiled/snap/snapshots/users_check.sql')).toContain('select id, name, status from public.raw_users');
   });
 });
@@ -203,9 +209,10 @@ describe.each([
     // users_check: renamed meta columns, dbt_valid_to_current for current rows, check's time from the run.
     expect(await rows("select count(*) as n from users_check where valid_to = '9999-12-31' and valid_from = dbt_updated_at")).toEqual([{ n: 3 }]);
 
-    // Nothing changed: nothing recorded.
-    const same = await p.run('snapshot', ...t);
+    // Nothing changed: nothing recorded; and --full-refresh does not rebuild history.
+    const same = await p.run('snapshot', '--full-refresh', ...t);
     expect(same.code, same.output).toBe(0);
+    expect(same.stdout).toContain('users_ts: a snapshot is history, so --full-refresh does not rebuild it');
     expect(same.stdout).toMatch(/OK created snapshot \S+\.users_ts \.+ \[INSERT 0 \(0 new, 0 changed, 0 deleted\) in/);
     expect(same.stdout).toMatch(/OK created snapshot \S+\.items_all \.+ \[INSERT 0 \(0 new, 0 changed\) in/);
     expect(same.stdout).not.toContain('current_users');
