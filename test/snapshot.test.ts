@@ -304,6 +304,14 @@ describe.each([
     expect(dup.code, dup.output).toBe(1);
     expect(dup.output).toContain('users_ts: the select returns the same unique_key more than once: id=3 (2 rows)');
     expect(await state()).toEqual(before);
+    // A post-hook that fails rolls the snapshot back with it (hooks run in the snapshot's transaction).
+    p.write('seeds/raw_users.csv', USERS_2);
+    expect((await p.run('seed', ...t)).code).toBe(0);
+    p.write('snapshots/snapshots.yml', p.read('snapshots/snapshots.yml').replace('      hard_deletes: new_record\n', `      hard_deletes: new_record\n      post_hook: "insert into {{this}} (id) values ('not a number')"\n`));
+    const hook = await p.run('snapshot', '--select', 'users_ts', ...t);
+    expect(hook.code, hook.output).toBe(1);
+    expect(hook.output).toMatch(/snapshots\/snapshots\.yml:\d+:\d+: post_hook of users_ts failed: invalid input syntax/);
+    expect(await state()).toEqual(before);
     // The staging tables went with the failed transaction.
     expect(await p.query("select count(*) as n from information_schema.tables where table_name like '%sparkify_snap%'", ...t)).toEqual([{ n: 0 }]);
   });

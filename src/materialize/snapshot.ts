@@ -2,6 +2,7 @@ import { SparkifyError } from '../core/errors.js';
 import type { Node } from '../graph/types.js';
 import type { Relation, Session, Warehouse } from '../warehouse/types.js';
 import { columnsOf, type Column } from './columns.js';
+import { nodeTransaction } from './hooks.js';
 import { ensureSchema, relationOf } from './relation.js';
 import { relationKind, tempRelation } from './swap.js';
 import { tableOptions } from './table-options.js';
@@ -17,15 +18,16 @@ import type { MaterializeContext, MaterializeResult } from './types.js';
  * version of every key whose row changed (strategy timestamp: updated_at is later than the version's
  * dbt_valid_from; check: one of check_cols differs) and inserts the new versions and the new keys; keys the
  * select no longer returns are left alone (hard_deletes ignore), closed (invalidate), or closed and given a
- * deletion row (new_record). Every step runs in one transaction: a failure or a kill leaves the history as
- * it was. The SQL is the same on Postgres and Redshift (UPDATE ... FROM, INSERT ... SELECT, md5, no MERGE).
+ * deletion row (new_record). Every step runs in one transaction (with the snapshot's hooks, grants and
+ * persist_docs): a failure or a kill leaves the history as it was. The SQL is the same on Postgres and Redshift (UPDATE ... FROM, INSERT ... SELECT, md5, no MERGE).
  */
 export async function snapshot(ctx: MaterializeContext): Promise<MaterializeResult> {
   const wh = ctx.warehouse;
   const target = relationOf(ctx);
   await ensureSchema(wh, target.schema);
   const run = new SnapshotRun(ctx, wh, target, sqlTimestamp(new Date()));
-  const result = await wh.driver.transaction((tx) => run.execute(tx));
+  // One transaction with the snapshot's transactional hooks, grants and persist_docs, as for a model.
+  const result = await nodeTransaction(ctx, target, 'table', (tx) => run.execute(tx));
   if (ctx.fullRefresh) {
     result.notes = [...(result.notes ?? []), `${ctx.node.name}: a snapshot is history, so --full-refresh does not rebuild it (drop ${wh.dialect.relation(target)} to start it over)`];
   }

@@ -51,7 +51,7 @@ const SNAPSHOT = { kinds: ['snapshot'] } as const;
 export const SNAPSHOT_META_COLUMNS = ['dbt_scd_id', 'dbt_updated_at', 'dbt_valid_from', 'dbt_valid_to', 'dbt_is_deleted'] as const;
 const COPY = { kinds: ['model'], materializations: ['copy'] } as const;
 /** What builds a relation in the warehouse (not ephemeral models). */
-const BUILT = { kinds: ['model', 'seed'], materializations: ['view', 'table', 'incremental', 'copy'] } as const;
+const BUILT = { kinds: ['model', 'seed', 'snapshot'], materializations: ['view', 'table', 'incremental', 'copy'] } as const;
 
 const copyValue: Record<(typeof COPY_OPTION_KEYS)[number], ValueSpec> = {
   format: { kind: 'string' },
