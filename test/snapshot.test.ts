@@ -151,6 +151,21 @@ describe('snapshot config is checked at compile time', () => {
     expect(r.stderr).toContain("models/m.sql:1:10: materialized 'snapshot' is not supported yet: a snapshot is not a model");
   });
 
+  it('a YAML snapshot may sit in a schema file beside the models, and a snapshot-paths folder is read', async () => {
+    const p = project();
+    p.write('project.yml', "name: snap\nsnapshot-paths: ['history']\n");
+    p.write('models/marts/schema.yml', "version: 2\nsnapshots:\n  - name: users_hist\n    relation: \"{{ ref('raw_users') }}\"\n    config: { unique_key: id, strategy: check, check_cols: all }\n");
+    p.write('history/orders.sql', '{{config unique_key="id" strategy="check" check_cols="all"}}\nselect 1 as id\n');
+    p.write('snapshots/ignored.sql', 'not read: snapshot-paths names another folder\n');
+    const r = await p.run('ls', '--resource-type', 'snapshot', '--output', 'json');
+    expect(r.code, r.output).toBe(0);
+    const nodes = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { unique_id: string; original_file_path: string });
+    expect(nodes.map((n) => [n.unique_id, n.original_file_path]).sort()).toEqual([
+      ['snapshot.snap.orders', 'history/orders.sql'],
+      ['snapshot.snap.users_hist', 'models/marts/schema.yml'],
+    ]);
+  });
+
   it('snapshots are resource_type snapshot: in the manifest, ls, selectors, and refs from models', async () => {
     const p = snapProject('dev', 'unused');
     // project.yml's snapshots: tree, by resource path (folders below snapshots/, then names).
