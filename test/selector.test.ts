@@ -419,7 +419,7 @@ describe('errors', () => {
   it('rejects bad method arguments and values', () => {
     fails({ select: ['config:table'] }, /the config method needs a key, e\.g\. 'config\.materialized:table'/);
     fails({ select: ['tag.x:daily'] }, /method 'tag' takes no dotted arguments/);
-    fails({ select: ['resource_type:snapshot'] }, /unknown resource_type 'snapshot'\. Valid: model, test, seed, source/);
+    fails({ select: ['resource_type:analysis'] }, /unknown resource_type 'analysis'\. Valid: model, test, seed, source, snapshot/);
     fails({ select: ['test_type:unit'] }, /unknown test_type 'unit'\. Valid: generic, singular/);
     fails({ select: ['source:a.b.c.d'] }, /sources are selected as source:<source_name>/);
   });

@@ -14,7 +14,7 @@ export async function compileCommand(opts: CommonOptions & SelectionOptions, log
   const t0 = Date.now();
   const ctx = await createContext(opts);
   const { manifest } = ctx.compiled;
-  const selected = select(ctx, opts, ['model', 'test', 'seed'], log);
+  const selected = select(ctx, opts, ['model', 'test', 'seed', 'snapshot'], log);
   const nodes = [...selected].map((id) => manifest.nodes.get(id)!);
   writeManifest(ctx.targetDir, manifest, randomUUID(), ctx.targetName);
   writeCompiled(ctx.targetDir, manifest, nodes);
@@ -23,7 +23,7 @@ export async function compileCommand(opts: CommonOptions & SelectionOptions, log
   return 0;
 }
 
-const LS_TYPES: ResourceType[] = ['model', 'test', 'seed', 'source'];
+const LS_TYPES: ResourceType[] = ['model', 'test', 'seed', 'snapshot', 'source'];
 
 export async function lsCommand(opts: CommonOptions & SelectionOptions & { resourceType?: string[]; output?: string }, out: (s: string) => void, log: Logger): Promise<number> {
   const types = (opts.resourceType ?? LS_TYPES) as ResourceType[];
@@ -63,7 +63,7 @@ export async function showCommand(opts: ShowOptions, out: (s: string) => void, l
     // Inline SQL may use {{ref "model"}} like a model does.
     sql = resolveSql(ctx.compiled.manifest, { name: 'inline', original_file_path: '--inline' }, ctx.engine.render('--inline', opts.inline).sql, ctx.dialect);
   } else {
-    const selected = select(ctx, { select: opts.select }, ['model', 'seed'], log);
+    const selected = select(ctx, { select: opts.select }, ['model', 'seed', 'snapshot'], log);
     const node = [...selected].map((id) => ctx.compiled.manifest.nodes.get(id)!)[0];
     if (!node?.relation) throw new SparkifyError(`show --select ${opts.select!.join(' ')} matched no model`);
     sql = `select * from ${ctx.dialect.relation(node.relation)}`;

@@ -55,12 +55,13 @@ const act = <T extends unknown[]>(fn: (...a: T) => Promise<number>) =>
     exitCode = await fn(...a);
   };
 
-for (const name of ['run', 'test', 'build', 'seed'] as const) {
+for (const name of ['run', 'test', 'build', 'seed', 'snapshot'] as const) {
   const what = {
     run: 'build the selected models in dependency order',
     test: 'run the data tests of the selection',
-    build: 'run models and seeds and test them, in DAG order; a failed test skips what depends on it',
+    build: 'run models, seeds and snapshots and test them, in DAG order; a failed test skips what depends on it',
     seed: 'load the CSV files in seeds/ as tables',
+    snapshot: 'record the selected snapshots: close the rows that changed and insert their new versions (SCD type 2)',
   }[name];
   runFlags(selection(common(program.command(name).description(what)))).action(act(async (opts: Record<string, unknown>) => (await import('./run.js')).runCommand(name, opts, log)));
 }
@@ -70,7 +71,7 @@ selection(common(program.command('compile').description('render every node\'s SQ
 );
 
 selection(common(program.command('ls').alias('list').description('list what a selection means')))
-  .option('--resource-type <type...>', 'model, test, seed, source')
+  .option('--resource-type <type...>', 'model, test, seed, snapshot, source')
   .addOption(new Option('--output <format>', 'how to print each node').choices(['selector', 'name', 'path', 'json']).default('selector'))
   .action(act(async (opts: Record<string, unknown>) => (await import('./inspect.js')).lsCommand(opts, out, log)));
 

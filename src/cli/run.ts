@@ -21,8 +21,9 @@ export interface RunOptions extends CommonOptions, SelectionOptions {
 const resourceTypesFor: Record<RunCommand, ResourceType[]> = {
   run: ['model'],
   test: ['test'],
-  build: ['model', 'seed', 'test'],
+  build: ['model', 'seed', 'snapshot', 'test'],
   seed: ['seed'],
+  snapshot: ['snapshot'],
 };
 
 /** run, test, build and seed: select, execute in DAG order, write artifacts, print a summary. Returns the exit code. */
@@ -89,6 +90,7 @@ export function describeCounts(types: ResourceType[]): string {
     [n('model'), 'model'],
     [n('test'), 'data test'],
     [n('seed'), 'seed'],
+    [n('snapshot'), 'snapshot'],
     [n('source'), 'source'],
   ] as const;
   return parts.filter(([c]) => c > 0).map(([c, what]) => `${c} ${what}${c === 1 ? '' : 's'}`).join(', ') || 'nothing';

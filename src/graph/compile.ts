@@ -4,7 +4,7 @@ import { BATCH_END, BATCH_START } from '../core/batch.js';
 import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { SourceLocation } from '../core/location.js';
 import { PROJECT_FILE, type Project, type ProjectFile } from '../project/load.js';
-import type { ColumnYaml, ModelYaml, TestEntry } from '../project/schema.js';
+import type { ColumnYaml, SnapshotYaml, TestEntry } from '../project/schema.js';
 import { resolveConfig, treeLayers, type ConfigLayer, type TreeResource } from '../project/config.js';
 import { placeholder, resolvePlaceholders, type RenderEnv, type Rendered, type TemplateEngine } from '../template/engine.js';
 import { MODEL_MARK, parseGenericTest, planGenericTest, type GenericTestDef, type TestTarget } from '../testing/generic.js';
@@ -12,6 +12,7 @@ import { dialectFor } from '../warehouse/dialects.js';
 import type { Dialect } from '../warehouse/types.js';
 import { topoOrder } from './dag.js';
 import { cteName, injectCtes } from './ephemeral.js';
+import { parseSnapshotRelation } from './snapshot.js';
 import type { ColumnInfo, CompiledHook, Manifest, Node, NodeConfig } from './types.js';
 
 /** Where each model/test came from in the schema YAML, for errors found after compile. */
@@ -31,6 +32,15 @@ export interface CompileResult {
   errors: SparkifyError[];
   /** project.yml's on-run-start and on-run-end, rendered. */
   runHooks: { start: CompiledHook[]; end: CompiledHook[] };
+}
+
+type YamlKind = 'models' | 'seeds' | 'snapshots';
+interface YamlEntry {
+  entry: SnapshotYaml;
+  kind: YamlKind;
+  locate: (sub: (string | number)[]) => SourceLocation;
+  file: string;
+  relPath: string;
 }
 
 /** What a node was made from, kept until references are resolved. */
@@ -72,7 +82,7 @@ class Compiler {
   private defs: Map<string, GenericTestDef> | undefined;
   /** Generic tests whose file has an error (reported there, not again at every use). */
   private readonly brokenDefs = new Set<string>();
-  private readonly yamlEntries = new Map<string, { entry: ModelYaml; kind: 'models' | 'seeds'; locate: (sub: (string | number)[]) => SourceLocation; file: string }>();
+  private readonly yamlEntries = new Map<string, YamlEntry>();
 
   constructor(
     private readonly project: Project,
@@ -87,11 +97,13 @@ class Compiler {
     this.collectYaml();
     const models = this.project.models.map((f) => this.model(f)).filter((p): p is Pending => p !== undefined);
     const seeds = this.project.seeds.map((f) => this.seed(f)).filter((p): p is Pending => p !== undefined);
+    const snapshots = this.snapshots();
     this.configure('model', models);
     this.configure('seed', seeds);
+    this.configure('snapshot', snapshots);
     for (const p of models) this.renderIncremental(p);
     this.checkYamlTargets();
-    this.checkRelations([...models, ...seeds]);
+    this.checkRelations([...models, ...seeds, ...snapshots]);
     this.sources();
     const tests = [...this.yamlTests(), ...this.project.singularTests.map((f) => this.singular(f)).filter((p): p is Pending => p !== undefined)];
     this.configure('test', tests);
@@ -124,22 +136,22 @@ class Compiler {
 
   private collectYaml(): void {
     for (const s of this.project.schemas) {
-      for (const kind of ['models', 'seeds'] as const) {
-        s.content[kind].forEach((entry, index) => {
+      for (const kind of ['models', 'seeds', 'snapshots'] as const) {
+        s.content[kind].forEach((entry: SnapshotYaml, index) => {
           const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate([kind, index, ...sub]);
           const prior = this.yamlEntries.get(entry.name);
           if (prior) {
             this.errors.push(new SparkifyError(`'${entry.name}' is described twice (also in ${prior.file})`, { location: locate([]), hint: 'Describe each model in one schema file only.' }));
             return;
           }
-          this.yamlEntries.set(entry.name, { entry, kind, locate, file: s.yaml.file });
+          this.yamlEntries.set(entry.name, { entry, kind, locate, file: s.yaml.file, relPath: s.relPath });
         });
       }
     }
   }
 
   /** A model or seed node, before its config is known. */
-  private buildable(kind: 'model' | 'seed', f: ProjectFile, name: string): Node | undefined {
+  private buildable(kind: 'model' | 'seed' | 'snapshot', f: ProjectFile, name: string): Node | undefined {
     const y = this.yamlEntries.get(name);
     const yaml = y?.kind === `${kind}s` ? y.entry : undefined;
     const node: Node = {
@@ -150,7 +162,7 @@ class Compiler {
       original_file_path: f.file,
       path: f.relPath,
       fqn: [this.pkg, ...f.relPath.split('/').slice(0, -1), name],
-      config: { materialized: kind === 'seed' ? 'seed' : 'view', tags: [], enabled: true },
+      config: { materialized: kind === 'model' ? 'view' : kind, tags: [], enabled: true },
       description: yaml?.description ?? '',
       columns: columnsOf(yaml?.columns ?? []),
       raw_code: f.text,
@@ -160,7 +172,7 @@ class Compiler {
     if (prior) {
       this.errors.push(new SparkifyError(`two nodes are named '${name}': ${prior.original_file_path} and ${f.file}`, {
         location: { file: f.file, line: 1, column: 0 },
-        hint: 'Model and seed names are unique in a project: rename one of the files.',
+        hint: 'Model, seed and snapshot names are unique in a project (ref finds them by name): rename one of them.',
       }));
       return undefined;
     }
@@ -186,8 +198,44 @@ class Compiler {
     return p;
   }
 
+  /**
+   * Snapshots: snapshots/<name>.sql files (the body is the select they record) and, as dbt 1.9 declares them,
+   * YAML entries under `snapshots:` with a `relation` (ref('x') or source('a', 'b')): they record `select *` of it.
+   */
+  private snapshots(): Pending[] {
+    const out: Pending[] = [];
+    for (const f of this.project.snapshots) {
+      const node = this.buildable('snapshot', f, path.basename(f.file, '.sql'));
+      if (!node) continue;
+      const plain = this.attempt(() => this.engine.render(f.file, f.text));
+      const p: Pending = { node, ...(plain ? { plain } : {}) };
+      this.pending.set(node.unique_id, p);
+      out.push(p);
+    }
+    for (const y of this.yamlEntries.values()) {
+      if (y.kind !== 'snapshots' || y.entry.relation === undefined) continue;
+      const location = y.locate(['relation']);
+      const rel = this.attempt(() => parseSnapshotRelation(y.entry.relation!, location));
+      const raw = rel ? (rel.kind === 'ref' ? `select * from {{ref "${rel.name}"}}` : `select * from {{source "${rel.source}" "${rel.table}"}}`) : '';
+      const node = this.buildable('snapshot', { file: y.file, relPath: y.relPath, text: raw }, y.entry.name);
+      if (!node) continue;
+      const plain: Rendered | undefined = rel && {
+        sql: `select * from ${rel.kind === 'ref' ? placeholder.ref(rel.name) : placeholder.source(rel.source, rel.table)}`,
+        refs: rel.kind === 'ref' ? [{ name: rel.name, location }] : [],
+        sources: rel.kind === 'source' ? [{ source: rel.source, table: rel.table, location }] : [],
+        config: {},
+        configKeys: {},
+        usesIsIncremental: false,
+      };
+      const p: Pending = { node, ...(plain ? { plain } : {}) };
+      this.pending.set(node.unique_id, p);
+      out.push(p);
+    }
+    return out;
+  }
+
   /** Layers general to specific: project.yml's resource paths, the schema YAML, the file's own {{config}}. */
-  private configure(kind: 'model' | 'seed' | 'test', items: Pending[]): void {
+  private configure(kind: 'model' | 'seed' | 'test' | 'snapshot', items: Pending[]): void {
     const section = `${kind}s` as const;
     const resources: TreeResource[] = items.map((p) => ({ id: p.node.unique_id, path: p.node.fqn.slice(1) }));
     const tree = treeLayers(this.project.config[section], section, this.pkg, resources, (sub) => this.project.projectYaml.locate([section, ...sub]));
@@ -205,7 +253,10 @@ class Compiler {
         layers.push({ values: own.config, locate: (raw) => own.configKeys[raw] ?? fallback });
       }
       if (kind === 'test' && p.node.test_metadata) layers.push({ values: p.testConfig ?? {}, locate: p.configAt! });
-      const { config, errors, itemLocations } = resolveConfig(kind, layers);
+      // Where a key that is missing altogether is reported: the YAML entry's config, else the file's {{config}}.
+      const y = kind === 'snapshot' ? this.yamlEntries.get(p.node.name) : undefined;
+      const origin = y?.kind === 'snapshots' ? y.locate(['config']) : (own?.configLocation ?? { file: p.node.original_file_path, line: 1, column: 0 });
+      const { config, errors, itemLocations } = resolveConfig(kind, layers, origin);
       this.errors.push(...errors);
       if (config.pre_hook || config.post_hook) p.hooks = this.renderHooks(config, itemLocations);
       if (kind === 'test') config.tags = [...new Set([...(this.parentOf(p.node)?.config.tags ?? []), ...config.tags])];
@@ -293,12 +344,14 @@ class Compiler {
   private checkYamlTargets(): void {
     for (const [name, y] of this.yamlEntries) {
       const node = this.byName.get(name);
-      const expected = y.kind === 'models' ? 'model' : 'seed';
+      const expected = ({ models: 'model', seeds: 'seed', snapshots: 'snapshot' } as const)[y.kind];
       if (node && node.resource_type === expected) continue;
       const names = [...this.byName.values()].filter((n) => n.resource_type === expected).map((n) => n.name);
       this.errors.push(new SparkifyError(`${y.file} describes ${expected} '${name}', which does not exist`, {
         location: y.locate(['name']),
-        hint: didYouMean(name, names) || `Add ${y.kind}/${name}.${expected === 'seed' ? 'csv' : 'sql'} or remove the entry.`,
+        hint:
+          didYouMean(name, names) ||
+          (expected === 'snapshot' ? `Add relation: ref('model') to the entry, or snapshots/${name}.sql.` : `Add ${y.kind}/${name}.${expected === 'seed' ? 'csv' : 'sql'} or remove the entry.`),
       }));
     }
   }
@@ -382,10 +435,10 @@ class Compiler {
           out.push(...this.testsOf({ kind: 'source', source: src.name, table: t.name }, `source.${this.pkg}.${src.name}.${t.name}`, t.columns, t.tests ?? t.data_tests ?? [], t.tests ? 'tests' : 'data_tests', locate));
         });
       });
-      for (const kind of ['models', 'seeds'] as const) {
+      for (const kind of ['models', 'seeds', 'snapshots'] as const) {
         s.content[kind].forEach((m, mi) => {
           const locate = (sub: (string | number)[]): SourceLocation => s.yaml.locate([kind, mi, ...sub]);
-          const attached = `${kind === 'models' ? 'model' : 'seed'}.${this.pkg}.${m.name}`;
+          const attached = `${kind.slice(0, -1)}.${this.pkg}.${m.name}`;
           out.push(...this.testsOf({ kind: 'ref', name: m.name }, attached, m.columns, m.tests ?? m.data_tests ?? [], m.tests ? 'tests' : 'data_tests', locate));
         });
       }
@@ -737,7 +790,7 @@ export function resolveSql(manifest: Manifest, node: Pick<Node, 'name' | 'origin
   const resolved = resolvePlaceholders(sql, (kind, arg) => {
     if (kind === 'this') return rel(node, 'this');
     if (kind === 'ref') {
-      const target = all.find((n) => (n.resource_type === 'model' || n.resource_type === 'seed') && n.name === arg);
+      const target = all.find((n) => (n.resource_type === 'model' || n.resource_type === 'seed' || n.resource_type === 'snapshot') && n.name === arg);
       if (target?.config.materialized === 'ephemeral') {
         const name = dialect.quote(cteName(target.name));
         // Its compiled SQL carries the CTEs of the ephemerals it refs itself.

@@ -38,8 +38,8 @@ export interface Selection {
   warnings: string[];
 }
 
-const RESOURCE_TYPES: readonly ResourceType[] = ['model', 'test', 'seed', 'source'];
-const DEFAULT_RESOURCE_TYPES: readonly ResourceType[] = ['model', 'test', 'seed'];
+const RESOURCE_TYPES: readonly ResourceType[] = ['model', 'test', 'seed', 'source', 'snapshot'];
+const DEFAULT_RESOURCE_TYPES: readonly ResourceType[] = ['model', 'test', 'seed', 'snapshot'];
 
 // ---------------------------------------------------------------------------------------------
 // Parsing

@@ -2,9 +2,9 @@ import type { SourceLocation } from '../core/location.js';
 
 // The manifest: every node of a project and the edges between them, as dbt names them.
 
-export type ResourceType = 'model' | 'test' | 'seed' | 'source';
+export type ResourceType = 'model' | 'test' | 'seed' | 'source' | 'snapshot';
 
-export type Materialization = 'view' | 'table' | 'incremental' | 'copy' | 'ephemeral' | 'seed' | 'test';
+export type Materialization = 'view' | 'table' | 'incremental' | 'copy' | 'ephemeral' | 'seed' | 'test' | 'snapshot';
 
 export interface ColumnInfo {
   name: string;
@@ -76,6 +76,16 @@ export interface NodeConfig {
   // seed
   column_types?: Record<string, string>;
   delimiter?: string;
+  // snapshot (dbt 1.9's names): how changes are detected, and what the history table's meta columns are called.
+  strategy?: 'timestamp' | 'check';
+  updated_at?: string;
+  check_cols?: string[] | 'all';
+  hard_deletes?: 'ignore' | 'invalidate' | 'new_record';
+  /** dbt's legacy spelling of hard_deletes: invalidate (compile turns it into hard_deletes). */
+  invalidate_hard_deletes?: boolean;
+  snapshot_meta_column_names?: Record<string, string>;
+  /** SQL for dbt_valid_to of current rows instead of null, e.g. "'9999-12-31'". */
+  dbt_valid_to_current?: string;
   // test
   severity?: 'error' | 'warn';
   where?: string;

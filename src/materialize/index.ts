@@ -2,6 +2,7 @@ import { SparkifyError } from '../core/errors.js';
 import { copy } from './copy/index.js';
 import { incremental } from './incremental.js';
 import { seed } from './seed.js';
+import { snapshot } from './snapshot.js';
 import { table } from './table.js';
 import type { MaterializeContext, MaterializeResult } from './types.js';
 import { view } from './view.js';
@@ -11,7 +12,7 @@ export type { MaterializeContext, MaterializeResult } from './types.js';
 type Materializer = (ctx: MaterializeContext) => Promise<MaterializeResult>;
 
 /** The registry: materialization name → materializer (compile refuses any other name). */
-const materializers: Record<string, Materializer> = { view, table, incremental, copy, seed };
+const materializers: Record<string, Materializer> = { view, table, incremental, copy, seed, snapshot };
 
 export async function materialize(ctx: MaterializeContext): Promise<MaterializeResult> {
   const m = materializers[ctx.node.config.materialized];

@@ -3,7 +3,7 @@ import { COPY_OPTION_KEYS } from '../core/copy.js';
 // Every config key a node accepts, with dbt's names: what values it takes, which nodes it applies to, and how
 // layers combine. One table, so validation, "did you mean" hints and the README cannot disagree.
 
-export type ResourceKind = 'model' | 'seed' | 'test';
+export type ResourceKind = 'model' | 'seed' | 'test' | 'snapshot';
 
 /** Model materializations that can be built; others dbt has are named with the reason they are refused. */
 export const MATERIALIZATIONS = ['view', 'table', 'incremental', 'copy', 'ephemeral'] as const;
@@ -32,7 +32,9 @@ export type ValueSpec =
   /** Booleans under fixed names ({relation: true, columns: true}). */
   | { kind: 'flags'; names: readonly string[] }
   /** dbt's test threshold: a comparison of the failure count with a number (`>10`, `!=0`, `between 1 and 5`). */
-  | { kind: 'comparison' };
+  | { kind: 'comparison' }
+  /** `all`, or names as `list` takes them (a snapshot's check_cols). */
+  | { kind: 'cols' };
 
 export interface KeySpec {
   value: ValueSpec;
@@ -42,12 +44,16 @@ export interface KeySpec {
   combine?: 'replace' | 'union' | 'merge' | 'append' | 'grants';
 }
 
-const MODELS_AND_SEEDS = { kinds: ['model', 'seed'] } as const;
-const ALL = { kinds: ['model', 'seed', 'test'] } as const;
-const TABLES = { kinds: ['model', 'seed'], materializations: ['table', 'incremental', 'copy'] } as const;
+const MODELS_AND_SEEDS = { kinds: ['model', 'seed', 'snapshot'] } as const;
+const ALL = { kinds: ['model', 'seed', 'test', 'snapshot'] } as const;
+const TABLES = { kinds: ['model', 'seed', 'snapshot'], materializations: ['table', 'incremental', 'copy'] } as const;
+const SNAPSHOT = { kinds: ['snapshot'] } as const;
+
+/** The meta columns of a snapshot table, as dbt names them (snapshot_meta_column_names renames them). */
+export const SNAPSHOT_META_COLUMNS = ['dbt_scd_id', 'dbt_updated_at', 'dbt_valid_from', 'dbt_valid_to', 'dbt_is_deleted'] as const;
 const COPY = { kinds: ['model'], materializations: ['copy'] } as const;
 /** What builds a relation in the warehouse (not ephemeral models). */
-const BUILT = { kinds: ['model', 'seed'], materializations: ['view', 'table', 'incremental', 'copy'] } as const;
+const BUILT = { kinds: ['model', 'seed', 'snapshot'], materializations: ['view', 'table', 'incremental', 'copy'] } as const;
 
 const copyValue: Record<(typeof COPY_OPTION_KEYS)[number], ValueSpec> = {
   format: { kind: 'string' },
@@ -69,7 +75,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
       values: MATERIALIZATIONS,
       later: {
         materialized_view: 'materialized views are not built yet: use table for now',
-        snapshot: 'snapshots are not built yet',
+        snapshot: "a snapshot is not a model: declare it under snapshots: in a YAML file (relation: ref('x')) or as snapshots/<name>.sql",
       },
     },
     applies: { kinds: ['model'] },
@@ -87,7 +93,14 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   dist: { value: { kind: 'string' }, applies: TABLES },
   sort: { value: { kind: 'list' }, applies: TABLES },
   sort_type: { value: { kind: 'enum', values: ['compound', 'interleaved'] }, applies: TABLES },
-  unique_key: { value: { kind: 'list' }, applies: { kinds: ['model'], materializations: ['incremental'] } },
+  unique_key: { value: { kind: 'list' }, applies: { kinds: ['model', 'snapshot'], materializations: ['incremental'] } },
+  strategy: { value: { kind: 'enum', values: ['timestamp', 'check'] }, applies: SNAPSHOT },
+  updated_at: { value: { kind: 'string' }, applies: SNAPSHOT },
+  check_cols: { value: { kind: 'cols' }, applies: SNAPSHOT },
+  hard_deletes: { value: { kind: 'enum', values: ['ignore', 'invalidate', 'new_record'] }, applies: SNAPSHOT },
+  invalidate_hard_deletes: { value: { kind: 'bool' }, applies: SNAPSHOT },
+  snapshot_meta_column_names: { value: { kind: 'dict' }, applies: SNAPSHOT, combine: 'merge' },
+  dbt_valid_to_current: { value: { kind: 'string' }, applies: SNAPSHOT },
   incremental_strategy: {
     value: {
       kind: 'enum',
@@ -137,6 +150,8 @@ export const NOT_YET: Readonly<Record<string, string>> = {
 /** Keys people put in model config that belong elsewhere, and where. */
 export const MISPLACED: Readonly<Record<string, string>> = {
   // Model config is written to target/manifest.json: a role ARN must not be.
+  target_schema: "dbt 1.9 writes schema (target_schema is the config of legacy snapshots)",
+  target_database: 'snapshots are built in the target database (target_database is the config of legacy snapshots)',
   iam_role: 'set iam_role in the redshift target of project.yml (e.g. from an environment variable); model config is written to target/manifest.json',
 };
 

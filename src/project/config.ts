@@ -1,7 +1,7 @@
 import { SparkifyError, didYouMean } from '../core/errors.js';
 import type { SourceLocation } from '../core/location.js';
 import type { NodeConfig } from '../graph/types.js';
-import { CONFIG_KEYS, MISPLACED, NOT_YET, canonicalKey, isConfigName, type KeySpec, type ResourceKind, type ValueSpec } from './config-keys.js';
+import { CONFIG_KEYS, MISPLACED, NOT_YET, SNAPSHOT_META_COLUMNS, canonicalKey, isConfigName, type KeySpec, type ResourceKind, type ValueSpec } from './config-keys.js';
 
 /** One layer of config (project.yml, a schema YAML, the file's own {{config}}) and where each key was written. */
 export interface ConfigLayer {
@@ -22,6 +22,7 @@ const DEFAULTS: Record<ResourceKind, () => NodeConfig> = {
   seed: () => ({ materialized: 'seed', tags: [], enabled: true }),
   // dbt's test defaults, written into the manifest as dbt writes them.
   test: () => ({ materialized: 'test', tags: [], enabled: true, severity: 'error', warn_if: '!=0', error_if: '!=0', fail_calc: 'count(*)' }),
+  snapshot: () => ({ materialized: 'snapshot', tags: [], enabled: true }),
 };
 
 /**
@@ -29,11 +30,13 @@ const DEFAULTS: Record<ResourceKind, () => NodeConfig> = {
  * key and value: a key that is not config for this node, a value of the wrong type, a value or combination
  * the engine does not build, is an error at the line that wrote it. All problems are returned, not only the first.
  */
-export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): ResolvedConfig {
+export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[], origin?: SourceLocation): ResolvedConfig {
   const config = DEFAULTS[kind]();
   const errors: SparkifyError[] = [];
   const setAt = new Map<string, SourceLocation>();
   const itemLocations = new Map<string, SourceLocation[]>();
+  /** Keys written with a value refused: a rule about the key missing would only repeat their error. */
+  const refused = new Set<string>();
   const bag = config as unknown as Record<string, unknown>;
   for (const layer of layers) {
     for (const [raw, value] of Object.entries(layer.values)) {
@@ -47,6 +50,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
       const checked = checkValue(key, spec.value, value, location);
       if (checked instanceof SparkifyError) {
         errors.push(checked);
+        refused.add(key);
         continue;
       }
       if (checked === undefined) continue; // `key: null` in YAML: as if unset
@@ -71,6 +75,7 @@ export function resolveConfig(kind: ResourceKind, layers: ConfigLayer[]): Resolv
     }
   }
   errors.push(...combinations(config, setAt));
+  if (kind === 'snapshot') errors.push(...snapshotRules(config, (k) => setAt.get(k), origin, refused));
   return { config, errors, itemLocations };
 }
 
@@ -177,6 +182,90 @@ function strategyRules(c: NodeConfig, at: (k: string) => SourceLocation | undefi
 
 /** What can be granted on a table or view in Postgres and Redshift. */
 const PRIVILEGES = ['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger'];
+const NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/**
+ * dbt's snapshot config: a strategy, its keys, and the unique key, all required; `origin` is where the
+ * snapshot is declared, for a key that is missing altogether.
+ */
+function snapshotRules(c: NodeConfig, at: (k: string) => SourceLocation | undefined, origin: SourceLocation | undefined, refused: Set<string>): SparkifyError[] {
+  const out: SparkifyError[] = [];
+  const here = (...keys: string[]): { location: SourceLocation } | Record<string, never> => {
+    const l = keys.map(at).find(Boolean) ?? origin;
+    return l ? { location: l } : {};
+  };
+  if (!c.unique_key?.length && !refused.has('unique_key')) {
+    out.push(new SparkifyError('a snapshot needs unique_key: the column (or columns) that identify a row of what it records', {
+      ...here('strategy'),
+      hint: 'Add unique_key: id (or unique_key: [a, b]) to its config.',
+    }));
+  }
+  for (const k of c.unique_key ?? []) {
+    if (!NAME.test(k)) {
+      out.push(new SparkifyError(`unique_key '${k}' is not a column name`, {
+        ...here('unique_key'),
+        hint: "Sparkify's snapshots take column names: compute the key as a column of the snapshot's select (select a || '-' || b as key, ...).",
+      }));
+    }
+  }
+  if (!c.strategy) {
+    if (!refused.has('strategy')) out.push(new SparkifyError('a snapshot needs a strategy: timestamp (with updated_at) or check (with check_cols)', {
+      ...here('unique_key'),
+      hint: 'Add strategy: timestamp and updated_at: <column>, or strategy: check and check_cols: [a, b] (or all).',
+    }));
+  } else if (c.strategy === 'timestamp') {
+    if (!c.updated_at) {
+      out.push(new SparkifyError("strategy 'timestamp' needs updated_at: the column that says when a row last changed", {
+        ...here('strategy'),
+        hint: "Add updated_at: <column>, or use strategy: check with check_cols.",
+      }));
+    }
+    if (c.check_cols !== undefined) {
+      out.push(new SparkifyError("'check_cols' applies to strategy 'check'; this snapshot's is 'timestamp'", {
+        ...here('check_cols'),
+        hint: "Remove check_cols (timestamp compares updated_at), or set strategy: check.",
+      }));
+    }
+  } else if (!refused.has('check_cols') && (c.check_cols === undefined || (Array.isArray(c.check_cols) && !c.check_cols.length))) {
+    out.push(new SparkifyError("strategy 'check' needs check_cols: the columns whose change makes a new version (or all)", {
+      ...here('strategy'),
+      hint: 'Add check_cols: [status, amount] or check_cols: all.',
+    }));
+  }
+  for (const k of ['updated_at', ...(Array.isArray(c.check_cols) ? c.check_cols : [])]) {
+    const v = k === 'updated_at' ? c.updated_at : k;
+    if (v !== undefined && !NAME.test(v)) {
+      out.push(new SparkifyError(`${k === 'updated_at' ? 'updated_at' : 'check_cols'} names '${v}', which is not a column name`, {
+        ...here(k === 'updated_at' ? 'updated_at' : 'check_cols'),
+        hint: "Name a column of the snapshot's select (compute it there if it is an expression).",
+      }));
+    }
+  }
+  if (c.invalidate_hard_deletes !== undefined) {
+    if (c.hard_deletes !== undefined) {
+      out.push(new SparkifyError('invalidate_hard_deletes and hard_deletes are both set', {
+        ...here('invalidate_hard_deletes'),
+        hint: 'invalidate_hard_deletes is the legacy spelling of hard_deletes: invalidate; keep hard_deletes.',
+      }));
+    } else if (c.invalidate_hard_deletes) c.hard_deletes = 'invalidate';
+  }
+  const names = c.snapshot_meta_column_names ?? {};
+  const seen = new Map<string, string>();
+  for (const [k, v] of Object.entries(names)) {
+    if (!(SNAPSHOT_META_COLUMNS as readonly string[]).includes(k)) {
+      out.push(new SparkifyError(`snapshot_meta_column_names has '${k}', which is not a snapshot meta column`, {
+        ...here('snapshot_meta_column_names'),
+        hint: `${didYouMean(k, SNAPSHOT_META_COLUMNS)} The meta columns: ${SNAPSHOT_META_COLUMNS.join(', ')}.`.trim(),
+      }));
+    } else if (!NAME.test(v)) {
+      out.push(new SparkifyError(`snapshot_meta_column_names names ${k} '${v}', which is not a column name`, { ...here('snapshot_meta_column_names') }));
+    } else if (seen.has(v.toLowerCase())) {
+      out.push(new SparkifyError(`snapshot_meta_column_names gives ${seen.get(v.toLowerCase())} and ${k} the same name '${v}'`, { ...here('snapshot_meta_column_names') }));
+    }
+    seen.set(v.toLowerCase(), k);
+  }
+  return out;
+}
 
 function unknownKey(key: string, kind: ResourceKind, location: SourceLocation): SparkifyError {
   const misplaced = MISPLACED[key];
@@ -269,6 +358,9 @@ function checkValue(key: string, spec: ValueSpec, value: unknown, location: Sour
       if (/^(=|!=|<>|<=|>=|<|>)\s*-?\d+(\.\d+)?$/.test(v) || /^(not\s+)?between\s+-?\d+(\.\d+)?\s+and\s+-?\d+(\.\d+)?$/i.test(v)) return v;
       return new SparkifyError(`config '${key}' is not a comparison: ${describe(value)}`, { location, hint: /^==/.test(v) ? `SQL compares with =: write '${v.slice(1)}'.` : hint });
     }
+    case 'cols':
+      if (typeof value === 'string' && value.trim().toLowerCase() === 'all') return 'all';
+      return checkValue(key, { kind: 'list' }, value, location);
   }
 }
 
@@ -298,7 +390,7 @@ export interface TreeResource {
  */
 export function treeLayers(
   tree: Record<string, unknown>,
-  section: 'models' | 'seeds' | 'tests',
+  section: 'models' | 'seeds' | 'tests' | 'snapshots',
   projectName: string,
   resources: TreeResource[],
   locate: (path: (string | number)[]) => SourceLocation,

@@ -17,6 +17,8 @@ export interface ProjectFile {
 
 export interface SchemaYaml {
   yaml: YamlFile;
+  /** Relative to the resource folder it was found in, e.g. marts/schema.yml */
+  relPath: string;
   content: SchemaFile;
 }
 
@@ -39,6 +41,8 @@ export interface Project {
    */
   macros: ProjectFile[];
   seeds: ProjectFile[];
+  /** snapshots/<name>.sql: a snapshot whose body is the select it records. */
+  snapshots: ProjectFile[];
 }
 
 export const PROJECT_FILE = 'project.yml';
@@ -57,17 +61,18 @@ export async function loadProject(dir: string): Promise<Project> {
   const projectYaml = YamlFile.parse(PROJECT_FILE, text);
   const config = projectYaml.validate(projectSchema, PROJECT_FILE);
 
-  const [modelFiles, testFiles, macroFiles, seedFiles] = await Promise.all([
+  const [modelFiles, testFiles, macroFiles, seedFiles, snapshotFiles] = await Promise.all([
     readTree(root, config['model-paths'], ['.sql', '.yml', '.yaml']),
     readTree(root, config['test-paths'], ['.sql']),
     readTree(root, config['macro-paths'], ['.sql', '.js', '.mjs']),
     readTree(root, config['seed-paths'], ['.csv', '.yml', '.yaml']),
+    readTree(root, config['snapshot-paths'], ['.sql', '.yml', '.yaml']),
   ]);
   const schemas: SchemaYaml[] = [];
-  for (const f of [...modelFiles, ...seedFiles]) {
+  for (const f of [...modelFiles, ...seedFiles, ...snapshotFiles]) {
     if (!/\.ya?ml$/.test(f.file)) continue;
     const yaml = YamlFile.parse(f.file, f.text);
-    schemas.push({ yaml, content: yaml.validate(schemaFileSchema, 'schema file') });
+    schemas.push({ yaml, relPath: f.relPath, content: yaml.validate(schemaFileSchema, 'schema file') });
   }
   return {
     dir: root,
@@ -79,6 +84,7 @@ export async function loadProject(dir: string): Promise<Project> {
     genericTests: [...BUILTIN_TESTS, ...testFiles.filter(isGeneric)],
     macros: [...BUILTIN_TESTS, ...testFiles.filter(isGeneric), ...macroFiles],
     seeds: seedFiles.filter((f) => f.file.endsWith('.csv')),
+    snapshots: snapshotFiles.filter((f) => f.file.endsWith('.sql')),
   };
 }
 

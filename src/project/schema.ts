@@ -47,6 +47,7 @@ export const projectSchema = z.strictObject({
   'seed-paths': z.array(z.string()).default(['seeds']),
   'test-paths': z.array(z.string()).default(['tests']),
   'macro-paths': z.array(z.string()).default(['macros']),
+  'snapshot-paths': z.array(z.string()).default(['snapshots']),
   'target-path': z.string().default('target'),
   vars: z.record(z.string(), z.unknown()).default({}),
   targets: z.record(z.string(), targetSchema).default({ dev: { type: 'embedded', schema: 'public' } }),
@@ -58,6 +59,7 @@ export const projectSchema = z.strictObject({
   /** SQL run before the first node and after the last, by run, build, seed and test (dbt's project hooks). */
   'on-run-start': stringList.optional(),
   'on-run-end': stringList.optional(),
+  snapshots: z.record(z.string(), z.unknown()).default({}),
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;
 
@@ -96,6 +98,11 @@ const modelSchema = z.strictObject({
   meta: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** dbt 1.9: a snapshot of `relation` (ref('x') or source('a', 'b')); without it, properties of snapshots/<name>.sql. */
+const snapshotSchema = modelSchema.extend({
+  relation: z.string().optional(),
+});
+
 const sourceTableSchema = z.strictObject({
   name: z.string(),
   identifier: z.string().optional(),
@@ -117,7 +124,9 @@ export const schemaFileSchema = z.strictObject({
   models: z.array(modelSchema).default([]),
   seeds: z.array(modelSchema).default([]),
   sources: z.array(sourceSchema).default([]),
+  snapshots: z.array(snapshotSchema).default([]),
 });
 export type SchemaFile = z.infer<typeof schemaFileSchema>;
 export type ModelYaml = z.infer<typeof modelSchema>;
+export type SnapshotYaml = z.infer<typeof snapshotSchema>;
 export type ColumnYaml = z.infer<typeof columnSchema>;

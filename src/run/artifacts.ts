@@ -8,7 +8,8 @@ import type { NodeResult } from './results.js';
 const VERSION = '0.1.0';
 
 export function compiledPath(targetDir: string, projectName: string, node: Node): string {
-  const file = node.test_metadata ? `${node.original_file_path}/${node.name}.sql` : node.original_file_path;
+  // Generic tests and YAML-declared snapshots are written in a YAML file: their SQL goes below its path.
+  const file = node.test_metadata || !node.original_file_path.endsWith('.sql') ? `${node.original_file_path}/${node.name}.sql` : node.original_file_path;
   return path.join(targetDir, 'compiled', projectName, file);
 }
 

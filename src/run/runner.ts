@@ -13,7 +13,7 @@ import { schedule, type Job } from './scheduler.js';
 import path from 'node:path';
 import { formatLocation } from '../core/location.js';
 
-export type RunCommand = 'run' | 'test' | 'build' | 'seed';
+export type RunCommand = 'run' | 'test' | 'build' | 'seed' | 'snapshot';
 
 export interface RunRequest {
   command: RunCommand;
@@ -51,6 +51,7 @@ export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
     const rel = n.relation ? `${n.relation.schema}.${n.relation.identifier}` : n.name;
     if (n.resource_type === 'test') return `test ${n.name}`;
     if (n.resource_type === 'seed') return `seed file ${rel}`;
+    if (n.resource_type === 'snapshot') return `snapshot ${rel}`;
     return `${n.config.materialized} model ${rel}`;
   };
 
