@@ -6,6 +6,7 @@ import { protectedNote, refreshDecision } from './full-refresh.js';
 import { nodeTransaction, runHooks } from './hooks.js';
 import { ensureSchema, relationOf } from './relation.js';
 import { buildAndSwap, relationKind } from './swap.js';
+import { tableOptions } from './table-options.js';
 import type { MaterializeContext, MaterializeResult } from './types.js';
 
 /** A batch: [start, end) of the model's event_time. */
@@ -58,7 +59,7 @@ export async function microbatch(ctx: MaterializeContext): Promise<MaterializeRe
     const all = { start: truncate(start, size), end };
     await ensureSchema(wh, target.schema);
     const rows = await buildAndSwap(ctx, target, 'table', async (tx, tmp) => {
-      await tx.exec(wh.dialect.createTableAs(tmp, `select * from (\n${bounded(all)}\n) as batch where ${batches.length ? window(all, 'batch.') : 'false'}`, {}));
+      await tx.exec(wh.dialect.createTableAs(tmp, `select * from (\n${bounded(all)}\n) as batch where ${batches.length ? window(all, 'batch.') : 'false'}`, tableOptions(ctx)));
       return Number((await tx.query(`select count(*) as n from ${wh.dialect.relation(tmp)}`)).rows[0]?.n ?? 0);
     });
     return { code: `MICROBATCH ${rows} (${label}, built at once)`, rowsAffected: rows };
