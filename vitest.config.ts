@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
+    // tmpdir-setup first: the other setup's files, the workers and the CLI processes they start all inherit its TMPDIR.
+    globalSetup: ['test/tmpdir-setup.ts', 'test/support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
