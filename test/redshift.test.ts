@@ -515,7 +515,9 @@ describe.skipIf(!!unreachable)('Redshift through the Data API stand-in', () => {
       await dead.driver.runLock!({ wait: false });
       // Killed: no release, no more heartbeats.
       await dead.driver.close();
-      const next = await openRedshiftData('redshift', { clusterIdentifier: 'standin', database: 'dev', dbUser: 'awsuser', schema: lockSchema, threads: 1, runLockStaleSeconds: 1 });
+      // Stale 3 s after the last heartbeat: the refusal and the start of the wait below must both come before
+      // that (with 1 s, a loaded machine sometimes took longer to get there, and the wait never happened).
+      const next = await openRedshiftData('redshift', { clusterIdentifier: 'standin', database: 'dev', dbUser: 'awsuser', schema: lockSchema, threads: 1, runLockStaleSeconds: 3 });
       open.push(next);
       const refused = await next.driver.runLock!({ wait: false }).catch((e: unknown) => e);
       expect((refused as Error).message).toMatch(new RegExp(`another sparkify run holds the lock on schema ${lockSchema} of this Redshift database: .*@.* pid ${process.pid} since \\d{4}-`));
