@@ -121,3 +121,43 @@ describe('import rules (DESIGN.md section 6)', () => {
     expect(RANK[to]! > RANK[from]!).toBe(true);
   });
 });
+
+describe('test stand-ins do not reuse the code they test', () => {
+  // A stand-in for a service (the Redshift Data API and its COPY, S3) is what the engine is checked against:
+  // built from the engine's own code, it would agree with the engine whatever the engine did.
+  const STANDINS = ['test/support/redshift-standin.ts', 'test/support/redshift-copy.ts', 'test/support/s3-server.ts'];
+
+  /** Every import of `file` and of the local files it imports, as `file:line -> resolved path`. */
+  function reach(file: string, read = (f: string): string => fs.readFileSync(path.join(repoRoot, f), 'utf8'), seen = new Set<string>()): { at: string; to: string }[] {
+    if (seen.has(file)) return [];
+    seen.add(file);
+    const text = read(file);
+    const out: { at: string; to: string }[] = [];
+    const re = /^\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+    for (const m of text.matchAll(re)) {
+      const spec = m[1] ?? m[2]!;
+      if (!spec.startsWith('.')) continue;
+      const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+      out.push({ at: `${file}:${text.slice(0, m.index).split('\n').length}`, to });
+      if (to.startsWith('test/')) out.push(...reach(to, read, seen));
+    }
+    return out;
+  }
+
+  it('the Redshift Data API and S3 stand-ins import nothing from src/, directly or through other test files', () => {
+    const wrong = [...new Set(STANDINS.flatMap((f) => reach(f)).filter((i) => !i.to.startsWith('test/')).map((i) => `${i.at} imports ${i.to}`))];
+    expect(wrong).toEqual([]);
+  });
+
+  it('the check can fail: an import of src/ is found, also through another test file', () => {
+    const files: Record<string, string> = {
+      'test/support/a.ts': "import { b } from './b.js';\n",
+      'test/support/b.ts': "import { x } from './a.js';\nimport type { RejectedRow } from '../../src/core/copy.js';\n",
+    };
+    expect(reach('test/support/a.ts', (f) => files[f]!)).toEqual([
+      { at: 'test/support/a.ts:1', to: 'test/support/b.ts' },
+      { at: 'test/support/b.ts:1', to: 'test/support/a.ts' },
+      { at: 'test/support/b.ts:2', to: 'src/core/copy.ts' },
+    ]);
+  });
+});

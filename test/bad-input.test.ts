@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { showJson } from './in-process.js';
 import { makeProject, runCli } from './support/project.js';
 
 // Each bad input: a clear error naming file, line and what to do; the documented exit code; nothing lost.
@@ -79,7 +80,7 @@ describe('bad input', () => {
   it('a SQL error names the model and the line in its own source file, and leaves the old table', async () => {
     const p = makeProject();
     expect((await p.run('run', '--select', 'stg_songs', 'dim_songs')).code).toBe(0);
-    const before = await p.query('select * from dim_songs order by song_id');
+    const before = await showJson(p.dir, 'select * from dim_songs order by song_id');
     expect(before.length).toBeGreaterThan(0);
     // Line 5 of the source refers to a column that does not exist; {{config}} on line 1 renders empty.
     p.write('models/marts/dim_songs.sql', '{{config tags="x"}}\n-- a comment\nselect\n    song_id,\n    no_such_column as title\nfrom {{ref "stg_songs"}}\n');
@@ -88,19 +89,19 @@ describe('bad input', () => {
     expect(r.output).toContain('Database error in model dim_songs (models/marts/dim_songs.sql:5)');
     expect(r.output).toContain('column "no_such_column" does not exist');
     expect(r.output).toMatch(/compiled SQL: target\/compiled\/sparkify\/models\/marts\/dim_songs\.sql:5:\d+/);
-    expect(await p.query('select * from dim_songs order by song_id')).toEqual(before);
+    expect(await showJson(p.dir, 'select * from dim_songs order by song_id')).toEqual(before);
   });
 
   it('a model failing mid-build leaves its previous table readable and intact', async () => {
     const p = makeProject();
     expect((await p.run('run', '--select', 'stg_events', 'dim_users')).code).toBe(0);
-    const before = await p.query('select * from dim_users order by user_id');
+    const before = await showJson(p.dir, 'select * from dim_users order by user_id');
     // Fails at run time, on a row well into the data, after the table has started to fill.
     p.write('models/marts/dim_users.sql', p.read('models/marts/dim_users.sql').replace('select e.user_id,', 'select case when e.user_id > 50 then cast(e.last_name as integer) else e.user_id end as user_id,'));
     const r = await p.run('run', '--select', 'dim_users');
     expect(r.code).toBe(1);
     expect(r.output).toContain('invalid input syntax for type integer');
-    expect(await p.query('select * from dim_users order by user_id')).toEqual(before);
+    expect(await showJson(p.dir, 'select * from dim_users order by user_id')).toEqual(before);
   });
 
   it('a selector that matches nothing is a warning, exit 0', async () => {
@@ -136,11 +137,11 @@ describe('bad input', () => {
   it('a data_path that does not exist, and the staging table is untouched', async () => {
     const p = makeProject();
     expect((await p.run('run', '--select', 'stg_songs')).code).toBe(0);
-    const [before] = await p.query<{ n: number }>('select count(*) as n from stg_songs');
+    const [before] = await showJson<{ n: number }>(p.dir, 'select count(*) as n from stg_songs');
     const r = await p.run('run', '--select', 'stg_songs', '--vars', '{"data_path": "no/such/dir"}');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`data_path ${path.join(fs.realpathSync(p.dir), 'no/such/dir')} does not exist (set by --vars)`);
-    const [after] = await p.query<{ n: number }>('select count(*) as n from stg_songs');
+    const [after] = await showJson<{ n: number }>(p.dir, 'select count(*) as n from stg_songs');
     expect(after).toEqual(before);
   });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSample, type GenerateSummary } from '../src/generate/sample.js';
+import { showJson } from './in-process.js';
 import { cliPath, makeProject, runCli, type Project } from './support/project.js';
 import { postgresSkipReason } from './support/postgres.js';
 
@@ -41,7 +42,7 @@ describe('incremental staging loads', () => {
     expect(first.code, first.output).toBe(0);
     const counts = `select (select count(*) from stg_events) as e, (select count(*) from stg_songs) as s, (select count(*) from fct_songplays) as p,
       (select count(*) from dim_users) as u, (select count(*) from sparkify_loaded_files) as files`;
-    const [before] = await p.query<Record<string, number>>(counts);
+    const [before] = await showJson<Record<string, number>>(p.dir, counts);
     expect(before).toEqual({ e: 8000, s: 124, p: expect.any(Number) as number, u: expect.any(Number) as number, files: 30 + 124 });
     expect(first.stdout).toMatch(/OK created copy model public\.stg_events \.+ \[COPY 8000 in/);
 
@@ -49,7 +50,7 @@ describe('incremental staging loads', () => {
     expect(second.code, second.output).toBe(0);
     expect(second.stdout).toMatch(/OK created copy model public\.stg_events \.+ \[COPY 0 \(30 files already loaded: table unchanged\) in/);
     expect(second.stdout).toMatch(/OK created copy model public\.stg_songs \.+ \[COPY 0 \(124 files already loaded: table unchanged\) in/);
-    const [after] = await p.query<Record<string, number>>(counts);
+    const [after] = await showJson<Record<string, number>>(p.dir, counts);
     expect(after).toEqual(before);
   }, 400_000);
 
@@ -65,35 +66,35 @@ describe('incremental staging loads', () => {
     expect(first.code, first.output).toBe(0);
     const firstRows = all.slice(0, 7).reduce((n, f) => n + lines(f), 0);
     expect(first.stdout).toContain(`[COPY ${firstRows} in`);
-    expect(await p.query(LEDGER)).toEqual(all.slice(0, 7).map((f) => ({ url: f, size: fs.statSync(f).size })));
+    expect(await showJson(p.dir, LEDGER)).toEqual(all.slice(0, 7).map((f) => ({ url: f, size: fs.statSync(f).size })));
 
     for (const f of all.slice(7)) fs.renameSync(path.join(held, path.basename(f)), f);
     const second = await p.run('run', '--select', 'stg_events', ...vars(dir));
     expect(second.code, second.output).toBe(0);
     expect(second.stdout).toContain(`[COPY ${summary.events - firstRows} (3 new files, 7 already loaded) in`);
-    const [{ n }] = (await p.query<{ n: number }>(COUNT)) as [{ n: number }];
+    const [{ n }] = (await showJson<{ n: number }>(p.dir, COUNT)) as [{ n: number }];
     expect(n).toBe(summary.events);
-    expect(await p.query(LEDGER)).toEqual(all.map((f) => ({ url: f, size: fs.statSync(f).size })));
+    expect(await showJson(p.dir, LEDGER)).toEqual(all.map((f) => ({ url: f, size: fs.statSync(f).size })));
 
     // A file that changed after it was loaded: an error naming it, nothing loaded.
     const changed = all[2]!;
     const sizeBefore = fs.statSync(changed).size;
     fs.appendFileSync(changed, fs.readFileSync(changed, 'utf8').split('\n')[0] + '\n');
-    const ledgerBefore = await p.query('select * from sparkify_loaded_files order by url');
+    const ledgerBefore = await showJson(p.dir, 'select * from sparkify_loaded_files order by url');
     const bad = await p.run('run', '--select', 'stg_events', ...vars(dir));
     expect(bad.code).toBe(1);
     const name = path.relative(path.join(dir, 'log_data'), changed);
     expect(bad.output).toContain('1 file of stg_events changed since it was loaded:');
     expect(bad.output).toContain(`  ${name}: size was ${sizeBefore} bytes, now ${fs.statSync(changed).size}, modified was `);
     expect(bad.output).toContain('run with --full-refresh to rebuild stg_events from all files');
-    expect((await p.query<{ n: number }>(COUNT))[0]!.n).toBe(summary.events);
-    expect(await p.query('select * from sparkify_loaded_files order by url')).toEqual(ledgerBefore);
+    expect((await showJson<{ n: number }>(p.dir, COUNT))[0]!.n).toBe(summary.events);
+    expect(await showJson(p.dir, 'select * from sparkify_loaded_files order by url')).toEqual(ledgerBefore);
 
     // --full-refresh rebuilds the table from every file and rewrites the ledger.
     const refresh = await p.run('run', '--select', 'stg_events', '--full-refresh', ...vars(dir));
     expect(refresh.code, refresh.output).toBe(0);
     expect(refresh.stdout).toContain(`[COPY ${summary.events + 1} (full refresh: 10 files) in`);
-    expect(await p.query(LEDGER)).toEqual(all.map((f) => ({ url: f, size: fs.statSync(f).size })));
+    expect(await showJson(p.dir, LEDGER)).toEqual(all.map((f) => ({ url: f, size: fs.statSync(f).size })));
     const again = await p.run('run', '--select', 'stg_events', ...vars(dir));
     expect(again.stdout).toContain('[COPY 0 (10 files already loaded: table unchanged) in');
   }, 400_000);
@@ -106,8 +107,8 @@ describe('incremental staging loads', () => {
     fs.rmSync(late);
     const p = makeProject();
     expect((await p.run('run', '--select', 'stg_events', ...vars(dir))).code).toBe(0);
-    const table = async (): Promise<unknown[]> => p.query('select * from stg_events order by ts, session_id, item_in_session');
-    const ledger = async (): Promise<unknown[]> => p.query('select * from sparkify_loaded_files order by url');
+    const table = async (): Promise<unknown[]> => showJson(p.dir, 'select * from stg_events order by ts, session_id, item_in_session');
+    const ledger = async (): Promise<unknown[]> => showJson(p.dir, 'select * from sparkify_loaded_files order by url');
     const before = { rows: await table(), ledger: await ledger() };
 
     // The new file has a bad line: with maxerror 0 the append fails, and nothing of it stays.
@@ -120,7 +121,7 @@ describe('incremental staging loads', () => {
     expect(failed.output).toContain(`${path.relative(path.join(dir, 'log_data'), late)}:41 column session_id`);
     expect(await table()).toEqual(before.rows);
     expect(await ledger()).toEqual(before.ledger);
-    expect(await p.query('select count(*) as n from sparkify_load_errors')).toEqual([{ n: 0 }]);
+    expect(await showJson(p.dir, 'select count(*) as n from sparkify_load_errors')).toEqual([{ n: 0 }]);
 
     // A column the table does not have: a clear error, nothing loaded.
     fs.writeFileSync(late, lateText);
@@ -136,13 +137,13 @@ describe('incremental staging loads', () => {
     const same = await p.run('run', '--select', 'stg_events', ...vars(dir));
     expect(same.code, same.output).toBe(0);
     expect(same.stdout).toMatch(/\[COPY \d+ \(1 new file, 5 already loaded\) in/);
-    expect((await p.query<{ n: number }>(COUNT))[0]!.n).toBe(summary.events);
+    expect((await showJson<{ n: number }>(p.dir, COUNT))[0]!.n).toBe(summary.events);
 
     p.write('models/staging/stg_events.sql', model.replace('gender          varchar(8)', 'gender          varchar(16)'));
     const refresh = await p.run('run', '--select', 'stg_events', '--full-refresh', ...vars(dir));
     expect(refresh.code, refresh.output).toBe(0);
-    expect(await p.query(`select character_maximum_length as n from information_schema.columns where table_name = 'stg_events' and column_name = 'gender'`)).toEqual([{ n: 16 }]);
-    expect((await p.query<{ n: number }>(COUNT))[0]!.n).toBe(summary.events);
+    expect(await showJson(p.dir, `select character_maximum_length as n from information_schema.columns where table_name = 'stg_events' and column_name = 'gender'`)).toEqual([{ n: 16 }]);
+    expect((await showJson<{ n: number }>(p.dir, COUNT))[0]!.n).toBe(summary.events);
   }, 400_000);
 
   it('another data_path is another data set: the table is reloaded from it, with a warning', async () => {
@@ -154,27 +155,27 @@ describe('incremental staging loads', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.stderr).toContain(`[WARNING] stg_events: its files now come from ${path.join(b.dir, 'log_data')} (last loaded from ${path.join(a.dir, 'log_data')}): reloading the table from the new location`);
     expect(r.stdout).toContain('[COPY 900 (5 files from a new location: table replaced) in');
-    expect(await p.query(COUNT)).toEqual([{ n: 900 }]);
-    expect(await p.query('select count(*) as n from sparkify_loaded_files where model = $$stg_events$$')).toEqual([{ n: 5 }]);
+    expect(await showJson(p.dir, COUNT)).toEqual([{ n: 900 }]);
+    expect(await showJson(p.dir, 'select count(*) as n from sparkify_loaded_files where model = $$stg_events$$')).toEqual([{ n: 5 }]);
   }, 400_000);
 
   it('an empty prefix is a warning and leaves the table unchanged', async () => {
     const { dir } = await smallData(3, 500);
     const p = makeProject();
     expect((await p.run('run', '--select', 'stg_events', ...vars(dir))).code).toBe(0);
-    const before = await p.query('select * from stg_events order by ts, session_id, item_in_session');
+    const before = await showJson(p.dir, 'select * from stg_events order by ts, session_id, item_in_session');
     for (const f of logFiles(dir)) fs.rmSync(f);
     const r = await p.run('run', '--select', 'stg_events', ...vars(dir));
     expect(r.code, r.output).toBe(0);
     expect(r.stderr).toContain(`[WARNING] stg_events: no files under log_data (${path.join(dir, 'log_data')}): nothing loaded, table unchanged`);
     expect(r.stdout).toContain('[COPY 0 (no files under log_data: table unchanged) in');
-    expect(await p.query('select * from stg_events order by ts, session_id, item_in_session')).toEqual(before);
+    expect(await showJson(p.dir, 'select * from stg_events order by ts, session_id, item_in_session')).toEqual(before);
     // On a new project the table is created, empty.
     const q = makeProject();
     const fresh = await q.run('run', '--select', 'stg_events', ...vars(dir));
     expect(fresh.code, fresh.output).toBe(0);
     expect(fresh.stderr).toContain('[WARNING] stg_events: no files under log_data');
-    expect(await q.query(COUNT)).toEqual([{ n: 0 }]);
+    expect(await showJson(q.dir, COUNT)).toEqual([{ n: 0 }]);
   }, 400_000);
 });
 
@@ -194,7 +195,8 @@ describe('MAXERROR: rejected rows recorded in sparkify_load_errors', () => {
     expect(r.stderr).toContain('[WARNING] stg_events: 2 rows rejected (maxerror 5), recorded in public.sparkify_load_errors and target/run_results.json:');
     expect(r.stderr).toContain('2018/11/2018-11-05-events.json:3 column item_in_session: ');
     expect(r.stderr).toContain('2018/11/2018-11-05-events.json:7 column gender: ');
-    const errors = await p.query<Record<string, unknown>>(
+    const errors = await showJson<Record<string, unknown>>(
+      p.dir,
       'select model, filename, line_number, colname, raw_field_value, err_reason from sparkify_load_errors order by line_number',
     );
     expect(errors).toEqual([
@@ -210,7 +212,7 @@ describe('MAXERROR: rejected rows recorded in sparkify_load_errors', () => {
     // The ledger lists the file with the rejects as loaded: the next run does not retry it.
     const again = await p.run('run', '--select', 'stg_events');
     expect(again.stdout).toContain('[COPY 0 (30 files already loaded: table unchanged) in');
-    expect(await p.query('select count(*) as n from sparkify_load_errors')).toEqual([{ n: 2 }]);
+    expect(await showJson(p.dir, 'select count(*) as n from sparkify_load_errors')).toEqual([{ n: 2 }]);
   }, 400_000);
 
   it('more rejects than maxerror: the load fails and no error row is kept', async () => {
@@ -223,8 +225,8 @@ describe('MAXERROR: rejected rows recorded in sparkify_load_errors', () => {
     const r = await p.run('run', '--select', 'stg_events');
     expect(r.code).toBe(1);
     expect(r.output).toContain('load failed: 3 rows rejected (maxerror 2)');
-    expect(await p.query('select count(*) as n from sparkify_load_errors')).toEqual([{ n: 0 }]);
-    expect(await p.query('select count(*) as n from sparkify_loaded_files')).toEqual([{ n: 0 }]);
+    expect(await showJson(p.dir, 'select count(*) as n from sparkify_load_errors')).toEqual([{ n: 0 }]);
+    expect(await showJson(p.dir, 'select count(*) as n from sparkify_loaded_files')).toEqual([{ n: 0 }]);
   }, 400_000);
 });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { showJson } from './in-process.js';
 import { makeProject, type Project } from './support/project.js';
 
 // Bad staging input through the CLI, on the repo's own project: each case adds a new raw file (or breaks
@@ -36,7 +37,7 @@ describe('bad staging input, end to end', () => {
   let before: { n: number; h: string };
   const dir = 'sample-data/log_data/2099/01';
   const fingerprint = async (): Promise<{ n: number; h: string }> =>
-    (await p.query<{ n: number; h: string }>("select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as h from stg_events t"))[0]!;
+    (await showJson<{ n: number; h: string }>(p.dir, "select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as h from stg_events t"))[0]!;
 
   /** Add `name` with `bytes`, run the staging model, and take the file away again. */
   const runWith = async (name: string, bytes: string | Buffer, ...args: string[]): Promise<Awaited<ReturnType<Project['run']>>> => {
@@ -141,7 +142,7 @@ describe('bad staging input, end to end', () => {
   it('a UTF-8 byte-order mark is skipped: the file loads', async () => {
     const r = await runWith('bom.json', `\uFEFF${event({ userId: 'bom1' })}\n${event({ userId: 'bom2' })}\n`);
     expect(r.code, r.output).toBe(0);
-    const [after] = await p.query<{ n: number; bom: number }>("select count(*)::int as n, count(*) filter (where user_id like 'bom%')::int as bom from stg_events");
+    const [after] = await showJson<{ n: number; bom: number }>(p.dir, "select count(*)::int as n, count(*) filter (where user_id like 'bom%')::int as bom from stg_events");
     expect(after).toEqual({ n: before.n + 2, bom: 2 });
   });
 });

@@ -5,6 +5,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { afterAll, describe, expect, it } from 'vitest';
 import { SparkifyError } from '../src/core/errors.js';
 import { parseManifest, resolveManifest, resolveUrl } from '../src/materialize/copy/manifest.js';
+import { showJson } from './in-process.js';
 import { makeProject, runCli, type Project } from './support/project.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
@@ -115,15 +116,15 @@ describe('copy models with a manifest', () => {
     const rows3 = [1, 2, 3].reduce((n, d) => n + lines(path.join(data, day(d))), 0);
     expect(r.stdout).toContain(`[COPY ${rows3} in`);
     expect(r.stderr).toContain("[WARNING] stg_events: manifest manifests/events.manifest: entry 'log_data/2018/12/not-yet.json' does not exist and is not mandatory: skipped");
-    expect(await p.query(`select count(*) as n from stg_events`)).toEqual([{ n: rows3 }]);
-    expect(await p.query(`select url from sparkify_loaded_files where model = 'stg_events' order by url`)).toEqual([1, 2, 3].map((d) => ({ url: path.join(data, day(d)) })));
+    expect(await showJson(p.dir, `select count(*) as n from stg_events`)).toEqual([{ n: rows3 }]);
+    expect(await showJson(p.dir, `select url from sparkify_loaded_files where model = 'stg_events' order by url`)).toEqual([1, 2, 3].map((d) => ({ url: path.join(data, day(d)) })));
 
     // A new entry: only its file is loaded.
     manifest([...entries, { url: day(4), mandatory: true }]);
     const more = await p.run('run', '--select', 'stg_events');
     expect(more.code, more.output).toBe(0);
     expect(more.stdout).toContain(`[COPY ${lines(path.join(data, day(4)))} (1 new file, 3 already loaded) in`);
-    const before = await p.query('select * from stg_events order by ts, session_id, item_in_session');
+    const before = await showJson(p.dir, 'select * from stg_events order by ts, session_id, item_in_session');
 
     // A mandatory entry that does not exist: exit 1 naming it, nothing loaded.
     manifest([...entries, { url: day(4), mandatory: true }, { url: day(5), mandatory: true }, { url: 'log_data/2018/11/missing.json', mandatory: true }]);
@@ -131,8 +132,8 @@ describe('copy models with a manifest', () => {
     expect(bad.code).toBe(1);
     expect(bad.output).toContain("manifest manifests/events.manifest: mandatory entry 'log_data/2018/11/missing.json' does not exist");
     expect(bad.output).toContain('Nothing was loaded and the staging table is unchanged.');
-    expect(await p.query('select * from stg_events order by ts, session_id, item_in_session')).toEqual(before);
-    expect(await p.query(`select count(*) as n from sparkify_loaded_files where model = 'stg_events'`)).toEqual([{ n: 4 }]);
+    expect(await showJson(p.dir, 'select * from stg_events order by ts, session_id, item_in_session')).toEqual(before);
+    expect(await showJson(p.dir, `select count(*) as n from sparkify_loaded_files where model = 'stg_events'`)).toEqual([{ n: 4 }]);
   }, 400_000);
 
   it('a manifest with no files to load is a warning, table unchanged; from and manifest together are an error', async () => {
@@ -181,13 +182,13 @@ describe('a manifest on S3', () => {
       expect(r.code, r.output).toBe(0);
       const rows = [1, 2, 3].reduce((n, d) => n + lines(path.join(local, day(d))), 0);
       expect(r.stdout).toContain(`[COPY ${rows} in`);
-      expect(await p.query(`select url from sparkify_loaded_files where model = 'stg_events' order by url`)).toEqual([1, 2, 3].map((d) => ({ url: `s3://raw/${day(d)}` })));
+      expect(await showJson(p.dir, `select url from sparkify_loaded_files where model = 'stg_events' order by url`)).toEqual([1, 2, 3].map((d) => ({ url: `s3://raw/${day(d)}` })));
 
       await put('manifests/events.manifest', JSON.stringify({ entries: [...entries, { url: 's3://raw/log_data/2018/11/missing.json', mandatory: true }] }));
       const bad = await runCli(p.dir, ['run', '--select', 'stg_events', ...vars], env);
       expect(bad.code).toBe(1);
       expect(bad.output).toContain("manifest manifests/events.manifest: mandatory entry 'log_data/2018/11/missing.json' does not exist");
-      expect(await p.query('select count(*) as n from stg_events')).toEqual([{ n: rows }]);
+      expect(await showJson(p.dir, 'select count(*) as n from stg_events')).toEqual([{ n: rows }]);
     } finally {
       s3.destroy();
     }

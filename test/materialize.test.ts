@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
+import { showJson } from './in-process.js';
 import { makeProject, type Project } from './support/project.js';
 
 // Materializations other than the Sparkify project's own: seeds, sources, views, incremental models.
@@ -37,7 +38,7 @@ describe('seeds, sources, views and incremental models', () => {
     const r = await p.run('seed');
     expect(r.code, r.output).toBe(0);
     expect(r.stdout).toMatch(/OK created seed file public\.raw_plays \.+ \[INSERT 3 in/);
-    const cols = await p.query('select column_name, data_type from information_schema.columns where table_name = \'raw_plays\' order by ordinal_position');
+    const cols = await showJson(p.dir, 'select column_name, data_type from information_schema.columns where table_name = \'raw_plays\' order by ordinal_position');
     expect(cols).toEqual([
       { column_name: 'play_id', data_type: 'bigint' },
       { column_name: 'user_id', data_type: 'integer' },
@@ -45,7 +46,7 @@ describe('seeds, sources, views and incremental models', () => {
       { column_name: 'played_at', data_type: 'timestamp without time zone' },
       { column_name: 'paid', data_type: 'boolean' },
     ]);
-    expect(await p.query('select song from raw_plays where play_id = 2')).toEqual([{ song: 'Song, with comma' }]);
+    expect(await showJson(p.dir, 'select song from raw_plays where play_id = 2')).toEqual([{ song: 'Song, with comma' }]);
   });
 
   it('builds incrementally: new rows inserted, changed keys replaced, --full-refresh rebuilds', async () => {
@@ -55,21 +56,21 @@ describe('seeds, sources, views and incremental models', () => {
     expect(first.stdout).toContain('PASS test unique_source_raw_plays_play_id');
     const compiledFirst = p.read('target/compiled/demo/models/plays_incremental.sql');
     expect(compiledFirst).toContain('from public.raw_plays');
-    expect(await p.query('select count(*) as n from plays_incremental')).toEqual([{ n: 3 }]);
+    expect(await showJson(p.dir, 'select count(*) as n from plays_incremental')).toEqual([{ n: 3 }]);
 
     // A later extract: play 3 corrected, play 4 new.
     p.write('seeds/raw_plays.csv', 'play_id,user_id,song,played_at,paid\n1,10,Intro,2018-11-01 10:00:00,true\n2,11,"Song, with comma",2018-11-01 10:05:00,false\n3,12,Outro (fixed),2018-11-02 09:00:00,true\n4,11,New,2018-11-03 08:00:00,false\n');
     const second = await p.run('build');
     expect(second.code, second.output).toBe(0);
     expect(second.stdout).toMatch(/OK created incremental model public\.plays_incremental \.+ \[INSERT 2 in/);
-    expect(await p.query('select play_id, user_id, song from plays_incremental order by play_id')).toEqual([
+    expect(await showJson(p.dir, 'select play_id, user_id, song from plays_incremental order by play_id')).toEqual([
       { play_id: 1, user_id: 10, song: 'Intro' },
       { play_id: 2, user_id: 11, song: 'Song, with comma' },
       { play_id: 3, user_id: 12, song: 'Outro (fixed)' },
       { play_id: 4, user_id: 11, song: 'New' },
     ]);
     // The view downstream sees the new rows.
-    expect(await p.query('select user_id, plays from user_counts order by user_id')).toEqual([
+    expect(await showJson(p.dir, 'select user_id, plays from user_counts order by user_id')).toEqual([
       { user_id: 10, plays: 1 },
       { user_id: 11, plays: 2 },
       { user_id: 12, plays: 1 },
@@ -82,7 +83,7 @@ describe('seeds, sources, views and incremental models', () => {
   it('replaces a view with a table when the materialization changes', async () => {
     const p = demo();
     expect((await p.run('build')).code).toBe(0);
-    const kind = (): Promise<unknown[]> => p.query("select table_type from information_schema.tables where table_name = 'user_counts'");
+    const kind = (): Promise<unknown[]> => showJson(p.dir, "select table_type from information_schema.tables where table_name = 'user_counts'");
     expect(await kind()).toEqual([{ table_type: 'VIEW' }]);
     p.write('models/user_counts.sql', p.read('models/user_counts.sql').replace('materialized="view"', 'materialized="table"'));
     const r = await p.run('run', '--select', 'user_counts');
@@ -140,7 +141,7 @@ describe.each([
     const second = await p.run('build', ...t);
     expect(second.code, second.output).toBe(0);
     const ids = async (model: string): Promise<number[]> =>
-      (await p.query<{ play_id: number }>(`select play_id from ${model} order by play_id`, ...t)).map((r) => r.play_id);
+      (await showJson<{ play_id: number }>(p.dir, `select play_id from ${model} order by play_id`, target)).map((r) => r.play_id);
     expect(await ids('kept_plays')).toEqual([1, 2, 3, 4]);
     expect(await ids('plain_plays')).toEqual([1, 2, 3, 4]);
 

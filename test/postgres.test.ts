@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../src/cli/run.js';
 import { memoryLogger } from '../src/run/log.js';
+import { openReader } from './in-process.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
 import { cliPath, hasRealSample, makeProject, realSampleVars, runCli, type Project } from './support/project.js';
 
@@ -58,13 +59,19 @@ describe.skipIf(!!unreachable || !hasRealSample)('the warehouse on PostgreSQL', 
   });
 
   it('answers every analytics question exactly as the embedded warehouse does', async () => {
-    for (const [name, sql] of Object.entries(ANALYTICS)) {
-      const [a, b] = await Promise.all([embedded.query(sql), server.query(sql, '--target', 'pg')]);
-      expect(b, name).toEqual(a);
-      expect(a.length, name).toBeGreaterThan(0);
+    // Each warehouse opened once in this process, its answers formatted as `show --output json` prints them.
+    const [onEmbedded, onServer] = await Promise.all([openReader(embedded.dir), openReader(server.dir, 'pg')]);
+    try {
+      for (const [name, sql] of Object.entries(ANALYTICS)) {
+        const [a, b] = await Promise.all([onEmbedded.show(sql), onServer.show(sql)]);
+        expect(b, name).toEqual(a);
+        expect(a.length, name).toBeGreaterThan(0);
+      }
+      const [counts] = await onServer.show(ANALYTICS.counts!);
+      expect(Object.values(counts!)).toEqual([6820, 96, 6813, 71, 69, 1]);
+    } finally {
+      await Promise.all([onEmbedded.close(), onServer.close()]);
     }
-    const [counts] = await server.query(ANALYTICS.counts!, '--target', 'pg');
-    expect(Object.values(counts!)).toEqual([6820, 96, 6813, 71, 69, 1]);
   });
 
   it('runs independent models in parallel with --threads', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSample } from '../src/generate/sample.js';
+import { showJson } from './in-process.js';
 import { hasRealSample, makeProject, realSample, runCli } from './support/project.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
@@ -78,7 +79,7 @@ describe('S3 listing and errors', () => {
   it('a missing bucket and denied access are clear errors, and the staging table is untouched', async () => {
     const p = makeProject();
     expect((await p.run('run', '--select', 'stg_songs')).code).toBe(0);
-    const before = await p.query('select count(*) as n from stg_songs');
+    const before = await showJson(p.dir, 'select count(*) as n from stg_songs');
     const missing = await runCli(p.dir, ['run', '--select', 'stg_songs', '--vars', '{"data_path": "s3://no-such-bucket"}'], env);
     expect(missing.code).not.toBe(0);
     expect(missing.output).toContain("S3 bucket 'no-such-bucket' does not exist (s3://no-such-bucket/song_data)");
@@ -93,6 +94,6 @@ describe('S3 listing and errors', () => {
     expect(denied.code).not.toBe(0);
     expect(denied.output).toContain('access denied to s3://private-bucket/song_data');
     expect(denied.output).not.toContain(secret);
-    expect(await p.query('select count(*) as n from stg_songs')).toEqual(before);
+    expect(await showJson(p.dir, 'select count(*) as n from stg_songs')).toEqual(before);
   });
 });

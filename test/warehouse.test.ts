@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { showJson } from './in-process.js';
 import { hasRealSample, makeProject, realSample, realSampleVars, type Project } from './support/project.js';
 
 // The Sparkify warehouse on the embedded database, built from the real production sample.
@@ -45,12 +46,13 @@ describe.skipIf(!hasRealSample)('the warehouse built from the real sample', () =
   });
 
   it('holds the contract numbers', async () => {
-    const [row] = await p.query(COUNTS_SQL);
+    const [row] = await showJson(p.dir, COUNTS_SQL);
     expect(Object.values(row!).map(Number)).toEqual([6820, 96, 6813, 71, 69, 1]);
   });
 
   it('links exactly the play whose title, artist and duration match the catalogue', async () => {
-    const rows = await p.query<{ song_id: string; title: string; artist: string }>(
+    const rows = await showJson<{ song_id: string; title: string; artist: string }>(
+      p.dir,
       `select f.song_id, s.title, e.artist
        from fct_songplays f join dim_songs s using (song_id)
        join stg_events e on e.ts = f.start_time and e.session_id = f.session_id and e.page = 'NextSong'`,
@@ -67,7 +69,8 @@ describe.skipIf(!hasRealSample)('the warehouse built from the real sample', () =
   });
 
   it("gives each user the level of their latest event", async () => {
-    const wrong = await p.query(
+    const wrong = await showJson(
+      p.dir,
       `select u.user_id from dim_users u
        join (select cast(user_id as int) as user_id, level,
                     row_number() over (partition by user_id order by ts desc) as r
@@ -75,7 +78,8 @@ describe.skipIf(!hasRealSample)('the warehouse built from the real sample', () =
        where l.level <> u.level`,
     );
     expect(wrong).toEqual([]);
-    const [changed] = await p.query<{ n: number }>(
+    const [changed] = await showJson<{ n: number }>(
+      p.dir,
       `select count(*) as n from (select user_id from stg_events where user_id <> '' and page = 'NextSong'
         group by user_id having count(distinct level) > 1) x`,
     );
@@ -138,7 +142,8 @@ describe.skipIf(!hasRealSample)('the warehouse built from the real sample', () =
   });
 
   it('breaks time into UTC parts with Sunday = 0 and ISO weeks', async () => {
-    const rows = await p.query<{ start_time: string; hour: number; day: number; week: number; month: number; year: number; weekday: number }>(
+    const rows = await showJson<{ start_time: string; hour: number; day: number; week: number; month: number; year: number; weekday: number }>(
+      p.dir,
       'select * from dim_time order by start_time limit 50',
     );
     for (const r of rows) {
@@ -158,7 +163,7 @@ from {{ref "stg_events"}} where page = 'NextSong'\n`);
     expect(r.code, r.output).toBe(1);
     expect(r.output).toMatch(/FAIL test unique_dim_users_user_id .*\[FAIL 8 in/);
     expect(r.output).toMatch(/SKIP table model public\.user_plays \(unique_dim_users_user_id failed\)/);
-    const [n] = await q.query<{ n: number }>('select count(*) as n from dim_users');
+    const [n] = await showJson<{ n: number }>(q.dir, 'select count(*) as n from dim_users');
     expect(Number(n!.n)).toBe(104);
     const results = JSON.parse(q.read('target/run_results.json')) as { results: { unique_id: string; status: string; failures: number | null }[] };
     const byId = new Map(results.results.map((x) => [x.unique_id, x]));
