@@ -5,19 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { compileProject } from '../src/graph/compile.js';
 import { loadProject } from '../src/project/load.js';
 import { TemplateEngine, type RenderEnv } from '../src/template/engine.js';
+import { compileFiles } from './support/compile.js';
 import { makeProject } from './support/project.js';
 
 // Custom schemas as dbt makes them: <target schema>_<custom>, unless the project's generate_schema_name says otherwise.
 
 async function compile(files: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-schema-'));
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  const project = await loadProject(dir);
-  const env: RenderEnv = { projectName: project.config.name, target: { name: 'dev', type: 'embedded', schema: 'analytics' }, vars: {}, env: {} };
-  const r = compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env);
+  const r = await compileFiles(files, { schema: 'analytics' });
   const schemas = Object.fromEntries([...r.manifest.nodes.values()].filter((n) => n.relation).map((n) => [n.name, n.relation!.schema]));
   return { schemas, errors: r.errors.map((e) => e.format()), manifest: r.manifest };
 }

@@ -7,6 +7,7 @@ import { injectCtes } from '../src/graph/ephemeral.js';
 import { loadProject } from '../src/project/load.js';
 import { TemplateEngine, type RenderEnv } from '../src/template/engine.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
+import { compileFiles } from './support/compile.js';
 import { makeProject } from './support/project.js';
 
 // Ephemeral models as dbt has them: never built, inlined as __dbt__cte__<name> CTEs (nested ones too,
@@ -22,17 +23,6 @@ describe('injectCtes', () => {
     expect(injectCtes('select 1', [])).toBe('select 1');
   });
 });
-
-async function compileFiles(files: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-eph-'));
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  const project = await loadProject(dir);
-  const env: RenderEnv = { projectName: project.config.name, target: { name: 'dev', type: 'embedded', schema: 'public' }, vars: {}, env: {} };
-  return compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env);
-}
 
 const FILES = {
   'project.yml': 'name: e\n',

@@ -7,6 +7,7 @@ import { compileProject } from '../src/graph/compile.js';
 import { loadProject } from '../src/project/load.js';
 import { TemplateEngine, type RenderEnv } from '../src/template/engine.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
+import { compileErrors } from './support/compile.js';
 import { makeProject } from './support/project.js';
 
 // dbt's grants (granted on every build, revoked when the config stops listing a grantee) and persist_docs
@@ -55,22 +56,11 @@ describe.each([
   });
 });
 
-async function compile(files: Record<string, string>): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-grants-'));
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  const project = await loadProject(dir);
-  const env: RenderEnv = { projectName: project.config.name, target: { name: 'dev', type: 'embedded', schema: 'public' }, vars: {}, env: {} };
-  return compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env).errors.map((e) => e.format());
-}
-
 describe('grants and persist_docs at compile time', () => {
   const yml = (config: string): Record<string, string> => ({ 'project.yml': `name: g\nmodels:\n  g:\n${config}\n`, 'models/m.sql': 'select 1 as id\n' });
   it('an unknown privilege or key is an error with the nearest name', async () => {
-    expect(await compile(yml('    +grants: {selec: [bi]}'))).toEqual([expect.stringMatching(/^project\.yml:4:5: grants: 'selec' is not a table privilege/)]);
-    expect((await compile(yml('    +persist_docs: {relaton: true}')))[0]).toMatch(/unknown persist_docs key 'relaton'[\s\S]*relation/);
-    expect((await compile(yml('    +persist_docs: {relation: "yes"}')))[0]).toContain("config 'persist_docs' must be true or false for 'relation'");
+    expect(await compileErrors(yml('    +grants: {selec: [bi]}'))).toEqual([expect.stringMatching(/^project\.yml:4:5: grants: 'selec' is not a table privilege/)]);
+    expect((await compileErrors(yml('    +persist_docs: {relaton: true}')))[0]).toMatch(/unknown persist_docs key 'relaton'[\s\S]*relation/);
+    expect((await compileErrors(yml('    +persist_docs: {relation: "yes"}')))[0]).toContain("config 'persist_docs' must be true or false for 'relation'");
   });
 });

@@ -6,6 +6,7 @@ import { compileProject } from '../src/graph/compile.js';
 import { loadProject } from '../src/project/load.js';
 import { TemplateEngine, type RenderEnv } from '../src/template/engine.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
+import { compileErrors } from './support/compile.js';
 import { makeProject, type Project } from './support/project.js';
 
 // dbt's hooks: pre_hook / post_hook (project.yml +pre-hook, schema YAML, {{config}}; general layers first)
@@ -86,27 +87,16 @@ describe.each([
   });
 });
 
-async function compile(files: Record<string, string>): Promise<string[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-hooks-'));
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  const project = await loadProject(dir);
-  const env: RenderEnv = { projectName: project.config.name, target: { name: 'dev', type: 'embedded', schema: 'public' }, vars: {}, env: {} };
-  return compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env).errors.map((e) => e.format());
-}
-
 describe('hooks at compile time', () => {
   it('a template error in a hook is reported at the line that wrote it', async () => {
-    const errors = await compile({ 'project.yml': 'name: h\nmodels:\n  +post-hook: "select {{var \\"nope\\"}}"\n', 'models/m.sql': 'select 1 as id\n' });
+    const errors = await compileErrors({ 'project.yml': 'name: h\nmodels:\n  +post-hook: "select {{var \\"nope\\"}}"\n', 'models/m.sql': 'select 1 as id\n' });
     expect(errors).toEqual([expect.stringMatching(/^project\.yml:3:\d+: var 'nope' is not defined/)]);
   });
   it('a hook that is not SQL, and a hook on an ephemeral model, are errors', async () => {
-    expect(await compile({ 'project.yml': 'name: h\n', 'models/m.sql': '{{config pre_hook=3}}\nselect 1 as id\n' })).toEqual([expect.stringContaining("config 'pre_hook' must be SQL, {sql: ..., transaction: true|false}, or a list of them")]);
-    expect(await compile({ 'project.yml': 'name: h\n', 'models/m.sql': '{{config materialized="ephemeral" pre_hook="select 1"}}\nselect 1 as id\n' })).toEqual([expect.stringContaining("'pre_hook' applies to")]);
+    expect(await compileErrors({ 'project.yml': 'name: h\n', 'models/m.sql': '{{config pre_hook=3}}\nselect 1 as id\n' })).toEqual([expect.stringContaining("config 'pre_hook' must be SQL, {sql: ..., transaction: true|false}, or a list of them")]);
+    expect(await compileErrors({ 'project.yml': 'name: h\n', 'models/m.sql': '{{config materialized="ephemeral" pre_hook="select 1"}}\nselect 1 as id\n' })).toEqual([expect.stringContaining("'pre_hook' applies to")]);
   });
   it('{{this}} in on-run-end names nothing', async () => {
-    expect(await compile({ 'project.yml': 'name: h\non-run-end: "analyze {{this}}"\n', 'models/m.sql': 'select 1 as id\n' })).toEqual([expect.stringMatching(/^project\.yml:2:\d+: on-run-end hooks run for the whole project: \{\{this\}\} names nothing there/)]);
+    expect(await compileErrors({ 'project.yml': 'name: h\non-run-end: "analyze {{this}}"\n', 'models/m.sql': 'select 1 as id\n' })).toEqual([expect.stringMatching(/^project\.yml:2:\d+: on-run-end hooks run for the whole project: \{\{this\}\} names nothing there/)]);
   });
 });

@@ -6,6 +6,7 @@ import { compileProject } from '../src/graph/compile.js';
 import { loadProject } from '../src/project/load.js';
 import { TemplateEngine, type RenderEnv } from '../src/template/engine.js';
 import { dropSchema, postgresSkipReason } from './support/postgres.js';
+import { compileErrors } from './support/compile.js';
 import { makeProject, type Project } from './support/project.js';
 
 // dbt's incremental strategies (append, delete+insert, merge with merge_update/exclude_columns) and
@@ -106,19 +107,8 @@ describe.each(TARGETS)('incremental strategies ($target)', ({ target, skip }) =>
   });
 });
 
-async function compile(files: Record<string, string>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkify-incr-'));
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  const project = await loadProject(dir);
-  const env: RenderEnv = { projectName: project.config.name, target: { name: 'dev', type: 'embedded', schema: 'public' }, vars: {}, env: {} };
-  return compileProject(project, await TemplateEngine.create(env, project.macros, project.dir), env).errors.map((e) => e.format());
-}
-
 describe('incremental config compile refuses', () => {
-  const one = (config: string): Promise<string[]> => compile({ 'project.yml': 'name: p\n', 'models/m.sql': `{{config materialized="incremental" ${config}}}\nselect 1 as id\n` });
+  const one = (config: string): Promise<string[]> => compileErrors({ 'project.yml': 'name: p\n', 'models/m.sql': `{{config materialized="incremental" ${config}}}\nselect 1 as id\n` });
   it('merge or delete+insert without unique_key', async () => {
     expect(await one('incremental_strategy="merge"')).toEqual([expect.stringMatching(/^models\/m\.sql:1:\d+: incremental_strategy 'merge' needs unique_key/)]);
     expect(await one('incremental_strategy="delete+insert"')).toEqual([expect.stringMatching(/incremental_strategy 'delete\+insert' needs unique_key/)]);
