@@ -186,21 +186,36 @@ describe('schedule', () => {
   });
 
   it('rejects when a job throws, and starts nothing after it', async () => {
+    // The test decides when each job ends (no timing): a, then e, then boom throws, then slow ends.
     const jobs = [job('a'), job('boom', 'a'), job('slow'), job('c', 'boom'), job('d', 'slow'), job('e')];
     const events: string[] = [];
+    const gates = new Map<string, { open: () => void; fail: (e: Error) => void }>();
+    const started = new Map<string, () => void>();
+    const whenStarted = (id: string): Promise<void> => new Promise((resolve) => (gates.has(id) ? resolve() : started.set(id, resolve)));
     const p = schedule<Outcome>(jobs, 2, false, {
       async run(id) {
         events.push(`start:${id}`);
-        await sleep(id === 'slow' ? 40 : 5);
-        if (id === 'boom') throw new Error('job boom crashed');
+        await new Promise<void>((open, fail) => {
+          gates.set(id, { open, fail });
+          started.get(id)?.();
+        });
         events.push(`end:${id}`);
         return { blocks: false };
       },
       skip: () => ({ blocks: true }),
     });
-    await expect(p).rejects.toThrow('job boom crashed');
-    await sleep(80); // let the still-running job end: nothing may start after the failure
-    // e was queued before boom became ready; d (after slow) never starts.
+    const rejected = expect(p).rejects.toThrow('job boom crashed');
+    await whenStarted('a');
+    await whenStarted('slow');
+    gates.get('a')!.open();
+    await whenStarted('e'); // e was ready before boom
+    gates.get('e')!.open();
+    await whenStarted('boom');
+    gates.get('boom')!.fail(new Error('job boom crashed'));
+    await rejected;
+    gates.get('slow')!.open();
+    await sleep(20); // let slow's end be handled: nothing may start after the failure
+    // d (after slow) and c (after boom) never start.
     expect(events).toEqual(['start:a', 'start:slow', 'end:a', 'start:e', 'end:e', 'start:boom', 'end:slow']);
   }, 5_000);
 
