@@ -4,16 +4,18 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Seconds each slow file takes in a full run on two cores (CLI runs on real data, stand-ins). Files start
- * longest first, so the short ones fill the gaps at the end. vitest's own order comes from the results cache
- * of each file's last run, which a run of a single test makes look fast (and which every checkout linking
- * the same node_modules shares), or, with no cache as in CI, from file sizes: in one run redshift.test
- * started last and ran alone for the final 25 s. Here a file's estimate is the larger of this table and the
- * cache; a file that neither knows starts first, as vitest starts unknown files first.
+ * Seconds each file takes in a full run on two cores (the slow ones run the CLI on real data, or the
+ * stand-ins). Files start longest first, so the short ones fill the gaps at the end. vitest's own order
+ * comes from the results cache of each file's last run, which a run of a single test makes look fast (and
+ * which every checkout linking the same node_modules shares), or, with no cache as in CI, from file sizes:
+ * in one run redshift.test started last and ran alone for the final 25 s. Here a file's estimate is the
+ * larger of this table and the cache; a file that neither knows (a new one) starts first, as vitest starts
+ * unknown files first. Add new files here.
  */
 const SECONDS: Record<string, number> = {
-  'incremental-load': 80, cli: 50, redshift: 45, 'bad-input': 45, materialize: 42, 'load-bad-input': 40, s3: 35, 'load-stream': 34,
-  manifest: 30, show: 20, 'compile-e2e': 20, postgres: 15, warehouse: 10, 'dir-lock': 7,
+  'incremental-load': 80, cli: 55, 'bad-input': 50, redshift: 45, materialize: 42, 'load-bad-input': 40, 'load-stream': 34, s3: 30,
+  manifest: 30, show: 22, 'compile-e2e': 20, postgres: 16, warehouse: 10, generate: 6, 'dir-lock': 6, template: 5, 'lazy-drivers': 3,
+  load: 3, interrupt: 2, scheduler: 1, 'compile-config': 0.2, compile: 0.1, selector: 0.1, artifacts: 0, architecture: 0, 'load-imports': 0,
 };
 
 class SlowFirst extends BaseSequencer {
