@@ -141,6 +141,16 @@ describe.skipIf(!hasRealSample)('the warehouse built from the real sample', () =
     }
   });
 
+  it('after a build of the generated sample, a build of the real sample holds the real numbers (history over a reloaded staging table is rebuilt)', async () => {
+    const q = makeProject();
+    expect((await q.run('build')).code).toBe(0);
+    const r = await q.run('build', '--vars', realSampleVars);
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toMatch(/fct_songplays: rebuilt in full, because stg_(events|songs) was reloaded from a new location/);
+    const [row] = await q.query(COUNTS_SQL);
+    expect(Object.values(row!).map(Number)).toEqual([6820, 96, 6813, 71, 69, 1]);
+  });
+
   it('breaks time into UTC parts with Sunday = 0 and ISO weeks', async () => {
     const rows = await showJson<{ start_time: string; hour: number; day: number; week: number; month: number; year: number; weekday: number }>(
       p.dir,

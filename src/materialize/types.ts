@@ -32,6 +32,8 @@ export interface MaterializeResult {
   rejected?: RejectedRow[];
   files?: number;
   bytes?: number;
+  /** A staging table rebuilt from scratch over an existing one (why, e.g. 'reloaded from a new location'). */
+  reloaded?: string;
   /** Things the user should know that did not fail the model (an empty prefix, rejected rows, ...). */
   warnings?: string[];
   /** What the user may want to know, not a problem (a --full-refresh the model's config turned off). */

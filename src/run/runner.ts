@@ -44,6 +44,8 @@ export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
   const results: NodeResult[] = [];
   /** Declared-in-YAML columns found missing after a model was built: model id -> column names. */
   const missingColumns = new Map<string, Set<string>>();
+  /** Staging tables this run reloaded from scratch (new location, full refresh): id -> why. */
+  const reloaded = new Map<string, string>();
   let thread = 0;
   const freeThreads: number[] = [];
 
@@ -64,7 +66,7 @@ export async function executeNodes(req: RunRequest): Promise<NodeResult[]> {
     const startedAt = new Date().toISOString();
     let result: NodeResult;
     try {
-      result = node.resource_type === 'test' ? await runTest(req, node, missingColumns) : await runModel(req, node, missingColumns);
+      result = node.resource_type === 'test' ? await runTest(req, node, missingColumns) : await runModel(req, node, missingColumns, reloaded);
     } catch (err) {
       result = errorResult(req, node, err);
     }
@@ -228,13 +230,28 @@ function testEdges(req: RunRequest, nodes: string[], selected: Set<string>): [st
   return edges;
 }
 
-async function runModel(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>): Promise<NodeResult> {
+function ancestorsOf(req: RunRequest, id: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...(req.compiled.manifest.parent_map.get(id) ?? [])];
+  for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
+    if (seen.has(p)) continue;
+    seen.add(p);
+    todo.push(...(req.compiled.manifest.parent_map.get(p) ?? []));
+  }
+  return seen;
+}
+
+async function runModel(req: RunRequest, node: Node, missingColumns: Map<string, Set<string>>, reloaded: Map<string, string>): Promise<NodeResult> {
   const wh = req.warehouse;
+  // A model that keeps history (incremental) over a staging table this run reloaded from scratch would keep
+  // rows of the old data: it is rebuilt too (a model whose config sets full_refresh=false still decides).
+  const upstream = node.config.materialized === 'incremental' && !req.fullRefresh ? [...ancestorsOf(req, node.unique_id)].find((a) => reloaded.has(a)) : undefined;
+  if (upstream) req.log.info(`${node.name}: rebuilt in full, because ${req.compiled.manifest.nodes.get(upstream)?.name ?? upstream} was ${reloaded.get(upstream)}`);
   const m = await materialize({
     warehouse: wh,
     node,
     sql: node.compiled_code ?? '',
-    fullRefresh: req.fullRefresh,
+    fullRefresh: req.fullRefresh || upstream !== undefined,
     ...(req.eventTime ? { eventTime: req.eventTime } : {}),
     projectDir: req.projectDir,
     dataPath: req.dataPath,
@@ -242,6 +259,7 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
     // Compile rendered it; nothing below compile renders templates.
     ...(node.compiled_incremental_code === undefined ? {} : { incrementalSql: node.compiled_incremental_code }),
   });
+  if (m.reloaded) reloaded.set(node.unique_id, m.reloaded);
   for (const w of m.warnings ?? []) req.log.warn(w);
   for (const n of m.notes ?? []) req.log.info(n);
   // Columns the YAML declares must exist in what was built.

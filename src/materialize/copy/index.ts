@@ -119,7 +119,8 @@ export async function copy(ctx: MaterializeContext): Promise<MaterializeResult> 
     });
     const n = `${files.length} file${files.length === 1 ? '' : 's'}`;
     const code = fullRefresh && existing ? `COPY ${r.rows} (full refresh: ${n})` : moved ? `COPY ${r.rows} (${n} from a new location: table replaced)` : `COPY ${r.rows}`;
-    return finish(r, code);
+    const why = moved ? 'reloaded from a new location' : fullRefresh && existing ? 'rebuilt from all its files' : undefined;
+    return { ...finish(r, code), ...(why ? { reloaded: why } : {}) };
   }
 
   // Incremental: append the new files, after checking nothing the table holds has changed under it.
