@@ -5,7 +5,8 @@ import { columnsOf } from './columns.js';
 import { protectedNote, refreshDecision } from './full-refresh.js';
 import { nodeTransaction, runHooks } from './hooks.js';
 import { ensureSchema, relationOf } from './relation.js';
-import { buildAndSwap, relationKind } from './swap.js';
+import { applySchemaChange } from './schema-change.js';
+import { buildAndSwap, relationKind, tempRelation } from './swap.js';
 import { tableOptions } from './table-options.js';
 import type { MaterializeContext, MaterializeResult } from './types.js';
 
@@ -68,7 +69,18 @@ export async function microbatch(ctx: MaterializeContext): Promise<MaterializeRe
   // Incremental: each batch in its own transaction; hooks, grants and docs around them all.
   const hooks = node.hooks ?? { pre: [], post: [] };
   await runHooks(wh.driver, node, hooks.pre, 'pre_hook');
-  const cols = (await columnsOf(wh.driver, wh, target)).map((col) => wh.dialect.quote(col.name)).join(', ');
+  // on_schema_change, as for every incremental model: the model's columns now (its SQL with no rows) against the table's.
+  const columns = await wh.driver.transaction(async (tx) => {
+    const probe = tempRelation(target, 'sparkify_new');
+    const leftover = await relationKind(tx, wh, probe);
+    if (leftover) await tx.exec(wh.dialect.drop(probe, leftover));
+    await tx.exec(wh.dialect.createTableAs(probe, `select * from (\n${bounded(batches[0] ?? { start, end })}\n) as batch where false`, {}));
+    const change = await applySchemaChange(tx, wh, node, target, await columnsOf(tx, wh, target), await columnsOf(tx, wh, probe));
+    await tx.exec(wh.dialect.drop(probe, 'table'));
+    return change;
+  });
+  for (const n of columns.notes) ctx.warn?.(n);
+  const cols = columns.columns.map((col) => wh.dialect.quote(col)).join(', ');
   let rows = 0;
   const failed: { batch: Batch; error: string }[] = [];
   for (const b of batches) {

@@ -22,8 +22,8 @@ export async function ensureAuditSchema(wh: Warehouse, schema: string): Promise<
  * replacing the previous run's in one transaction, even when nothing fails.
  */
 export async function storeFailures(wh: Warehouse, node: Node, relation: Relation, sql: string, as: 'table' | 'view'): Promise<void> {
-  // A test has no hooks, grants or docs of its own: only the swap.
-  await buildAndSwap({ warehouse: wh, node: { ...node, hooks: { pre: [], post: [] }, config: { ...node.config, grants: undefined, persist_docs: undefined } } }, relation, as, async (tx, tmp) => {
+  // Hooks, grants and docs are not test config (compile refuses them), so this is only the swap.
+  await buildAndSwap({ warehouse: wh, node }, relation, as, async (tx, tmp) => {
     await tx.exec(as === 'view' ? wh.dialect.createView(tmp, sql) : wh.dialect.createTableAs(tmp, sql, {}));
   });
 }

@@ -245,7 +245,7 @@ async function runModel(req: RunRequest, node: Node, missingColumns: Map<string,
   const wh = req.warehouse;
   // A model that keeps history (incremental) over a staging table this run reloaded from scratch would keep
   // rows of the old data: it is rebuilt too (a model whose config sets full_refresh=false still decides).
-  const upstream = node.config.materialized === 'incremental' && !req.fullRefresh ? [...ancestorsOf(req, node.unique_id)].find((a) => reloaded.has(a)) : undefined;
+  const upstream = reloaded.size && node.config.materialized === 'incremental' && !req.fullRefresh ? [...ancestorsOf(req, node.unique_id)].find((a) => reloaded.has(a)) : undefined;
   if (upstream) req.log.info(`${node.name}: rebuilt in full, because ${req.compiled.manifest.nodes.get(upstream)?.name ?? upstream} was ${reloaded.get(upstream)}`);
   const m = await materialize({
     warehouse: wh,
